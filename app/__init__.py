@@ -1,0 +1,1 @@
+"""Relief Ledger: disaster-relief money and goods, from pledge to commune, with provable totals."""

@@ -1,0 +1,1 @@
+"""Allocations: money (or goods) assigned from a campaign to a place, then delivered."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Amount, Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.campaigns.models import Campaign
+
+
+class AllocationStatus(StrEnum):
+    allocated = "allocated"
+    delivered = "delivered"
+    cancelled = "cancelled"
+
+
+class Allocation(Base):
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount())
+    currency: Mapped[str] = mapped_column(String(3))
+    purpose: Mapped[str] = mapped_column(String(500))
+    # Private: may name a household. Never shown on public views.
+    beneficiary: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[AllocationStatus] = mapped_column(String(10), default=AllocationStatus.allocated)
+    delivered_on: Mapped[date | None] = mapped_column(Date)
+    evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    delivery_note: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign] = relationship(lazy="selectin")
+
+    @property
+    def campaign_code(self) -> str:
+        return self.campaign.code

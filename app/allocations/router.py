@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
+
+from app.allocations import schemas, service
+from app.allocations.models import Allocation, AllocationStatus
+from app.campaigns.router import CampaignDep
+from app.db import SessionDep, TransactionalRoute
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(prefix="/v1", tags=["allocations"], route_class=TransactionalRoute)
+
+
+@router.post(
+    "/campaigns/{code}/allocations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Allocation,
+)
+def create_allocation(
+    campaign: CampaignDep, body: schemas.AllocationCreate, session: SessionDep
+) -> Allocation:
+    return service.create(session, campaign, allocation_in=body)
+
+
+@router.get("/campaigns/{code}/allocations", response_model=Page[schemas.Allocation])
+def list_allocations(
+    campaign: CampaignDep,
+    session: SessionDep,
+    page: PageDep,
+    location_id: int | None = None,
+    status: AllocationStatus | None = None,
+) -> Page[schemas.Allocation]:
+    stmt = service.search(campaign, location_id=location_id, status=status)
+    return paginate(session, stmt, Allocation.id, page, schemas.Allocation.model_validate)
+
+
+@router.get("/allocations/{allocation_id}", response_model=schemas.Allocation)
+def get_allocation(allocation_id: int, session: SessionDep) -> Allocation:
+    return service.get(session, allocation_id)
+
+
+@router.post("/allocations/{allocation_id}/deliver", response_model=schemas.Allocation)
+def deliver_allocation(
+    allocation_id: int, body: schemas.AllocationDeliver, session: SessionDep
+) -> Allocation:
+    return service.deliver(session, service.get(session, allocation_id), delivery=body)
+
+
+@router.post("/allocations/{allocation_id}/cancel", response_model=schemas.Allocation)
+def cancel_allocation(
+    allocation_id: int,
+    session: SessionDep,
+    body: Annotated[schemas.AllocationCancel | None, Body()] = None,
+) -> Allocation:
+    allocation = service.get(session, allocation_id)
+    return service.cancel(session, allocation, reason=body.reason if body else None)

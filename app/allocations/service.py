@@ -1,0 +1,164 @@
+"""Allocation rules: never more than was received, delivered once, cancelled only before delivery."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.allocations.models import Allocation, AllocationStatus
+from app.allocations.schemas import AllocationCreate, AllocationDeliver
+from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.service import require_status
+from app.dates import not_in_future
+from app.errors import Conflict, Invalid, NotFound
+from app.ledger import accounts
+from app.ledger import service as ledger
+from app.ledger.accounts import credit, debit
+from app.locations import service as locations
+from app.money import canonical, fits_currency, minor_units
+
+
+def get(session: Session, allocation_id: int) -> Allocation:
+    allocation = session.get(Allocation, allocation_id)
+    if allocation is None:
+        raise NotFound("allocation_not_found", f"No allocation has id {allocation_id}.")
+    return allocation
+
+
+def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:
+    """Assign received money to a place; refused (409) beyond what is available."""
+    head = ledger.lock(session, campaign.id)
+    session.refresh(campaign)
+    require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "an allocation")
+    body = allocation_in
+    if body.currency and body.currency.upper() != campaign.currency:
+        raise Invalid.field(
+            "currency",
+            "allocation_currency_mismatch",
+            f"allocations are in the campaign's currency ({campaign.currency})",
+        )
+    if not fits_currency(body.amount, campaign.currency):
+        raise Invalid.field(
+            "amount",
+            "amount_precision_exceeds_currency",
+            f"{campaign.currency} allows {minor_units(campaign.currency)} decimal places",
+        )
+    location = locations.referenced(session, body.location_id)
+    available = ledger.balance(session, campaign.id, accounts.cash(campaign.currency))
+    if body.amount > available:
+        raise Conflict(
+            "allocation_exceeds_available",
+            f"Only {canonical(available)} {campaign.currency} is received and not yet allocated; "
+            f"{canonical(body.amount)} was asked for.",
+        )
+    allocation = Allocation(
+        campaign_id=campaign.id,
+        campaign=campaign,
+        location_id=location.id,
+        amount=body.amount,
+        currency=campaign.currency,
+        purpose=body.purpose,
+        beneficiary=body.beneficiary,
+        status=AllocationStatus.allocated,
+        created_at=ledger.clock(head),
+    )
+    session.add(allocation)
+    session.flush()
+    ledger.post_entry(
+        session,
+        head,
+        kind="allocation_recorded",
+        detail={
+            "allocation_id": allocation.id,
+            "location_id": location.id,
+            "amount": canonical(allocation.amount),
+            "purpose": allocation.purpose,
+        },
+        postings=[
+            debit(accounts.allocated(campaign.currency, location.id), allocation.amount),
+            credit(accounts.cash(campaign.currency), allocation.amount),
+        ],
+        recorded_at=allocation.created_at,
+    )
+    return allocation
+
+
+def _require_allocated(allocation: Allocation, action: str) -> None:
+    if allocation.status == AllocationStatus.delivered:
+        raise Conflict(
+            "allocation_already_delivered",
+            f"Allocation {allocation.id} was delivered; it cannot be {action}.",
+        )
+    if allocation.status == AllocationStatus.cancelled:
+        raise Conflict(
+            "allocation_cancelled",
+            f"Allocation {allocation.id} was cancelled; it cannot be {action}.",
+        )
+
+
+def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDeliver) -> Allocation:
+    """Confirm that an allocation reached its place."""
+    head = ledger.lock(session, allocation.campaign_id)
+    session.refresh(allocation)
+    _require_allocated(allocation, "delivered")
+    not_in_future(delivery.delivered_on, "delivered_on")
+    allocation.status = AllocationStatus.delivered
+    allocation.delivered_on = delivery.delivered_on
+    allocation.evidence_url = str(delivery.evidence_url) if delivery.evidence_url else None
+    allocation.delivery_note = delivery.note
+    allocation.delivered_at = ledger.clock(head)
+    ledger.post_entry(
+        session,
+        head,
+        kind="allocation_delivered",
+        detail={
+            "allocation_id": allocation.id,
+            "delivered_on": delivery.delivered_on.isoformat(),
+            "evidence_url": allocation.evidence_url,
+        },
+        postings=[
+            debit(
+                accounts.delivered(allocation.currency, allocation.location_id), allocation.amount
+            ),
+            credit(
+                accounts.allocated(allocation.currency, allocation.location_id), allocation.amount
+            ),
+        ],
+        recorded_at=allocation.delivered_at,
+    )
+    return allocation
+
+
+def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> Allocation:
+    """Cancel an allocation before delivery; its money becomes available again."""
+    head = ledger.lock(session, allocation.campaign_id)
+    session.refresh(allocation)
+    _require_allocated(allocation, "cancelled")
+    allocation.status = AllocationStatus.cancelled
+    allocation.cancel_reason = reason
+    allocation.cancelled_at = ledger.clock(head)
+    ledger.post_entry(
+        session,
+        head,
+        kind="allocation_cancelled",
+        detail={"allocation_id": allocation.id, "reason": reason},
+        postings=[
+            debit(accounts.cash(allocation.currency), allocation.amount),
+            credit(
+                accounts.allocated(allocation.currency, allocation.location_id), allocation.amount
+            ),
+        ],
+        recorded_at=allocation.cancelled_at,
+    )
+    return allocation
+
+
+def search(
+    campaign: Campaign, *, location_id: int | None, status: AllocationStatus | None
+) -> Select[Allocation]:
+    stmt = select(Allocation).where(Allocation.campaign_id == campaign.id)
+    if location_id is not None:
+        stmt = stmt.where(Allocation.location_id == location_id)
+    if status is not None:
+        stmt = stmt.where(Allocation.status == status)
+    return stmt

@@ -1,0 +1,1 @@
+"""What auditors use to prove nobody edited history."""

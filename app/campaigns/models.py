@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Amount, Base, UTCDateTime, utcnow
+
+
+class CampaignStatus(StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+
+
+class CampaignKind(StrEnum):
+    flood = "flood"
+    storm = "storm"
+    landslide = "landslide"
+    drought = "drought"
+    epidemic = "epidemic"
+    poverty = "poverty"
+    other = "other"
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[CampaignKind] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    target_amount: Mapped[Decimal | None] = mapped_column(Amount())
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[CampaignStatus] = mapped_column(String(10), default=CampaignStatus.draft)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Loaded with the campaign in one extra query per result set, never lazily per row.
+    parent: Mapped[Campaign | None] = relationship(remote_side=[id], lazy="selectin")
+
+    @property
+    def parent_code(self) -> str | None:
+        return self.parent.code if self.parent else None

@@ -1,0 +1,163 @@
+"""Campaign rules: codes are unique, status moves draft → open → closed, and every
+change is also recorded in the campaign's ledger chain so a reconciliation as of any
+moment shows the campaign as it was then."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.campaigns.models import Campaign, CampaignKind, CampaignStatus
+from app.campaigns.schemas import CampaignCreate, CampaignUpdate
+from app.db import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.ledger import service as ledger
+from app.locations import service as locations
+from app.money import canonical, fits_currency, is_known_currency
+
+ALLOWED_TRANSITIONS = {
+    CampaignStatus.draft: {CampaignStatus.open},
+    CampaignStatus.open: {CampaignStatus.closed},
+    CampaignStatus.closed: set(),
+}
+
+
+def get_by_code(session: Session, code: str) -> Campaign:
+    campaign = session.scalars(select(Campaign).where(Campaign.code == code)).one_or_none()
+    if campaign is None:
+        raise NotFound("campaign_not_found", f"No campaign has code {code!r}.")
+    return campaign
+
+
+def snapshot(campaign: Campaign) -> dict[str, Any]:
+    """What the reconciliation shows of a campaign; recorded in the chain on every change."""
+    return {
+        "code": campaign.code,
+        "title": campaign.title,
+        "currency": campaign.currency,
+        "status": str(campaign.status),
+        "target_amount": canonical(campaign.target_amount) if campaign.target_amount else None,
+    }
+
+
+def _check_target(campaign_currency: str, target: Any) -> None:
+    if target is not None and not fits_currency(target, campaign_currency):
+        raise Invalid.field(
+            "target_amount",
+            "amount_precision_exceeds_currency",
+            f"{campaign_currency} does not allow that many decimal places",
+        )
+
+
+def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
+    """Record a new campaign in `draft`, and open its ledger chain."""
+    if not is_known_currency(campaign_in.currency):
+        raise Invalid.field(
+            "currency",
+            "unknown_currency",
+            f"{campaign_in.currency} is not an ISO 4217 currency in use",
+        )
+    _check_target(campaign_in.currency, campaign_in.target_amount)
+    if session.scalar(select(Campaign.id).where(Campaign.code == campaign_in.code)):
+        raise Conflict("campaign_code_taken", f"A campaign with code {campaign_in.code!r} exists.")
+    parent = None
+    if campaign_in.parent_code:
+        parent = session.scalars(
+            select(Campaign).where(Campaign.code == campaign_in.parent_code)
+        ).one_or_none()
+        if parent is None:
+            raise Invalid.field(
+                "parent_code",
+                "campaign_not_found",
+                f"no campaign has code {campaign_in.parent_code!r}",
+            )
+        if parent.currency != campaign_in.currency:
+            raise Invalid.field(
+                "currency",
+                "parent_currency_mismatch",
+                f"a sub-campaign must use its parent's currency ({parent.currency})",
+            )
+    if campaign_in.location_id is not None:
+        locations.referenced(session, campaign_in.location_id)
+    now = utcnow()
+    campaign = Campaign(
+        code=campaign_in.code,
+        title=campaign_in.title,
+        kind=CampaignKind(campaign_in.kind),
+        currency=campaign_in.currency,
+        target_amount=campaign_in.target_amount,
+        starts_on=campaign_in.starts_on,
+        ends_on=campaign_in.ends_on,
+        location_id=campaign_in.location_id,
+        parent=parent,
+        description=campaign_in.description,
+        status=CampaignStatus.draft,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    head = ledger.open_books(session, campaign.id)
+    ledger.post_entry(
+        session, head, kind="campaign_created", detail={"campaign": snapshot(campaign)}
+    )
+    return campaign
+
+
+def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> Campaign:
+    """Apply an officer's changes; a status change must follow draft → open → closed."""
+    head = ledger.lock(session, campaign.id)
+    session.refresh(campaign)
+    fields = changes.model_dump(exclude_unset=True)
+    for name in ("title", "status", "kind"):
+        if name in fields and fields[name] is None:
+            raise Invalid.field(name, "value_required", f"{name} cannot be null")
+    if "status" in fields and fields["status"] != campaign.status:
+        new_status = CampaignStatus(fields["status"])
+        if new_status not in ALLOWED_TRANSITIONS[campaign.status]:
+            raise Conflict(
+                "illegal_status_transition",
+                f"A campaign that is {campaign.status} cannot become {new_status}.",
+            )
+    _check_target(campaign.currency, fields.get("target_amount"))
+    if fields.get("location_id") is not None:
+        locations.referenced(session, fields["location_id"])
+    starts_on = fields.get("starts_on", campaign.starts_on)
+    ends_on = fields.get("ends_on", campaign.ends_on)
+    if starts_on and ends_on and ends_on < starts_on:
+        raise Invalid.field("ends_on", "dates_out_of_order", "ends_on must not be before starts_on")
+    changed = {k: v for k, v in fields.items() if getattr(campaign, k) != v}
+    if not changed:
+        return campaign
+    for name, value in changed.items():
+        setattr(campaign, name, value)
+    campaign.updated_at = utcnow()
+    session.flush()
+    ledger.post_entry(
+        session,
+        head,
+        kind="campaign_updated",
+        detail={"campaign": snapshot(campaign), "changed": sorted(changed)},
+    )
+    return campaign
+
+
+def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str) -> None:
+    if campaign.status not in allowed:
+        names = " or ".join(sorted(str(s) for s in allowed))
+        raise Conflict(
+            "campaign_not_accepting",
+            f"Campaign {campaign.code!r} is {campaign.status}; {action} needs it to be {names}.",
+        )
+
+
+def search(*, status: CampaignStatus | None, parent_code: str | None) -> Select[Campaign]:
+    stmt = select(Campaign)
+    if status is not None:
+        stmt = stmt.where(Campaign.status == status)
+    if parent_code is not None:
+        parent_ids = select(Campaign.id).where(Campaign.code == parent_code).scalar_subquery()
+        stmt = stmt.where(Campaign.parent_id == parent_ids)
+    return stmt

@@ -1,0 +1,23 @@
+"""Settings read from the environment (and an optional `.env` file)."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # The embedded default; production points this at PostgreSQL.
+    database_url: str = "sqlite:///./relief.db"
+    # How long a writer waits for the SQLite write lock before the request is retried.
+    sqlite_busy_timeout_ms: int = 30_000
+    # How often a request is re-run after a deadlock, serialization failure or lock time-out.
+    transaction_retries: int = 5
+    default_page_size: int = 50
+    max_page_size: int = 500
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Contributions: money (or goods) actually received; corrected only by reversal."""

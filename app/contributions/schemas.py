@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.campaigns.schemas import Currency
+from app.contributions.models import PaymentMethod
+from app.money import DecimalString, PositiveDecimal
+from app.text import Text
+
+
+class ContributionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    donor_id: int | None = None
+    pledge_id: int | None = None
+    amount: PositiveDecimal
+    currency: Currency | None = Field(None, description="Defaults to the campaign's currency.")
+    settled_amount: PositiveDecimal | None = Field(
+        None,
+        description="Required when `currency` differs from the campaign's (unless `fx_rate` is given).",
+    )
+    fx_rate: PositiveDecimal | None = Field(
+        None, description="Campaign currency per unit of `currency`; settled = amount × fx_rate."
+    )
+    received_on: date
+    method: PaymentMethod
+    bank_reference: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("bank_reference", mode="after")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else value
+
+
+class ContributionReverse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[Text, Field(max_length=500, examples=["Nhập sai số tiền"])]
+
+
+class Reversal(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reason: str
+    recorded_at: datetime
+
+
+class Contribution(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_code: str
+    donor_id: int | None
+    pledge_id: int | None
+    amount: DecimalString
+    currency: str
+    settled_amount: DecimalString
+    fx_rate: DecimalString | None
+    received_on: date
+    method: PaymentMethod
+    bank_reference: str | None
+    receipt_code: str
+    recorded_at: datetime
+    status: Literal["recorded", "reversed"]
+    reversal: Reversal | None

@@ -1,0 +1,265 @@
+"""Contribution rules: money received, in any currency, settled in the campaign's.
+
+A contribution is never edited. A mistake is corrected by a reversal (a new record that
+cancels the old one), refused when the money has already been allocated.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.service import require_status
+from app.contributions.models import Contribution, ContributionReversal
+from app.contributions.schemas import ContributionCreate
+from app.dates import not_in_future
+from app.donors import service as donors
+from app.errors import Conflict, Invalid, NotFound
+from app.ledger import accounts
+from app.ledger import service as ledger
+from app.ledger.accounts import Posting, credit, debit
+from app.money import canonical, fits_currency, is_known_currency, minor_units
+from app.pledges import service as pledges
+from app.pledges.models import Pledge
+
+_RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def get(session: Session, contribution_id: int) -> Contribution:
+    contribution = session.get(Contribution, contribution_id)
+    if contribution is None:
+        raise NotFound("contribution_not_found", f"No contribution has id {contribution_id}.")
+    return contribution
+
+
+def _new_receipt_code() -> str:
+    # 32^10 ≈ 10^15 codes: guessing one that exists is hopeless; uniqueness is enforced in SQL.
+    chars = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(10))
+    return f"RL-{chars[:5]}-{chars[5:]}"
+
+
+def _check_precision(value: Decimal, currency: str, field: str) -> None:
+    if not fits_currency(value, currency):
+        raise Invalid.field(
+            field,
+            "amount_precision_exceeds_currency",
+            f"{currency} allows {minor_units(currency)} decimal places",
+        )
+
+
+def _settled_amount(campaign: Campaign, body: ContributionCreate, currency: str) -> Decimal:
+    if currency == campaign.currency:
+        if body.fx_rate is not None:
+            raise Invalid.field(
+                "fx_rate",
+                "fx_rate_not_applicable",
+                "fx_rate is only for a currency other than the campaign's",
+            )
+        if body.settled_amount is not None and body.settled_amount != body.amount:
+            raise Invalid.field(
+                "settled_amount",
+                "settled_amount_mismatch",
+                "in the campaign's currency settled_amount must equal amount",
+            )
+        return body.amount
+    if body.fx_rate is not None:
+        quantum = Decimal(1).scaleb(-minor_units(campaign.currency))
+        computed = (body.amount * body.fx_rate).quantize(quantum, rounding=ROUND_HALF_EVEN)
+        if body.settled_amount is not None and body.settled_amount != computed:
+            raise Invalid.field(
+                "settled_amount",
+                "settled_amount_mismatch",
+                f"amount × fx_rate is {canonical(computed)}; send one of settled_amount or fx_rate",
+            )
+        if computed <= 0:
+            raise Invalid.field(
+                "fx_rate", "settled_amount_not_positive", "amount × fx_rate rounds to zero"
+            )
+        return computed
+    if body.settled_amount is None:
+        raise Invalid.field(
+            "settled_amount",
+            "settled_amount_required",
+            f"a contribution in {currency} needs settled_amount (or fx_rate) in {campaign.currency}",
+        )
+    _check_precision(body.settled_amount, campaign.currency, "settled_amount")
+    return body.settled_amount
+
+
+def _pledge_for(session: Session, campaign: Campaign, body: ContributionCreate) -> Pledge | None:
+    if body.pledge_id is None:
+        return None
+    pledge = session.get(Pledge, body.pledge_id, populate_existing=True)
+    if pledge is None or pledge.campaign_id != campaign.id:
+        raise Invalid.field(
+            "pledge_id",
+            "pledge_not_found",
+            f"campaign {campaign.code!r} has no pledge {body.pledge_id}",
+        )
+    if pledge.cancelled_at is not None:
+        raise Conflict(
+            "pledge_cancelled",
+            f"Pledge {pledge.id} is cancelled; record the money without pledge_id.",
+        )
+    if body.donor_id is not None and body.donor_id != pledge.donor_id:
+        raise Invalid.field(
+            "donor_id", "donor_mismatch", f"pledge {pledge.id} belongs to donor {pledge.donor_id}"
+        )
+    return pledge
+
+
+def bank_reference_recorded(session: Session, campaign_id: int, bank_reference: str) -> bool:
+    """Whether a non-reversed contribution of the campaign carries this bank reference."""
+    stmt = (
+        select(Contribution.id)
+        .outerjoin(ContributionReversal)
+        .where(
+            Contribution.campaign_id == campaign_id,
+            Contribution.bank_reference == bank_reference,
+            ContributionReversal.id.is_(None),
+        )
+    )
+    return session.scalar(stmt) is not None
+
+
+def _money_postings(
+    contribution: Contribution, campaign: Campaign, *, pledged: bool
+) -> list[Posting]:
+    asset = campaign.currency
+    settled = contribution.settled_amount
+    postings = [
+        debit(accounts.cash(asset), settled),
+        credit(
+            accounts.donations(asset, pledged=pledged, original_currency=contribution.currency),
+            settled,
+        ),
+    ]
+    if contribution.currency != campaign.currency:
+        original, offset = accounts.originals(contribution.currency)
+        postings += [debit(original, contribution.amount), credit(offset, contribution.amount)]
+    return postings
+
+
+def create(
+    session: Session, campaign: Campaign, *, contribution_in: ContributionCreate
+) -> Contribution:
+    """Record money received by an open (or closed, for late money) campaign."""
+    head = ledger.lock(session, campaign.id)
+    stamp = ledger.clock(head)
+    session.refresh(campaign)
+    require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "a contribution")
+    body = contribution_in
+    currency = body.currency or campaign.currency
+    if not is_known_currency(currency):
+        raise Invalid.field(
+            "currency", "unknown_currency", f"{currency} is not an ISO 4217 currency in use"
+        )
+    _check_precision(body.amount, currency, "amount")
+    settled = _settled_amount(campaign, body, currency)
+    not_in_future(body.received_on, "received_on")
+    pledge = _pledge_for(session, campaign, body)
+    donor_id = pledge.donor_id if pledge else body.donor_id
+    if donor_id is not None:
+        donors.referenced(session, donor_id)
+    if body.bank_reference and bank_reference_recorded(session, campaign.id, body.bank_reference):
+        raise Conflict(
+            "bank_reference_already_recorded",
+            f"A contribution with bank reference {body.bank_reference!r} is already recorded for this campaign.",
+        )
+    contribution = Contribution(
+        campaign_id=campaign.id,
+        campaign=campaign,
+        donor_id=donor_id,
+        pledge_id=pledge.id if pledge else None,
+        amount=body.amount,
+        currency=currency,
+        settled_amount=settled,
+        fx_rate=body.fx_rate,
+        received_on=body.received_on,
+        method=body.method,
+        bank_reference=body.bank_reference,
+        receipt_code=_new_receipt_code(),
+        recorded_at=stamp,
+    )
+    session.add(contribution)
+    session.flush()
+    postings = _money_postings(contribution, campaign, pledged=pledge is not None)
+    if pledge is not None:
+        postings += pledges.apply_fulfilment(pledge, settled)
+    ledger.post_entry(
+        session,
+        head,
+        kind="contribution_recorded",
+        detail={
+            "contribution_id": contribution.id,
+            "receipt_code": contribution.receipt_code,
+            "donor_id": donor_id,
+            "pledge_id": contribution.pledge_id,
+            "amount": canonical(contribution.amount),
+            "currency": currency,
+            "settled_amount": canonical(settled),
+            "received_on": contribution.received_on.isoformat(),
+            "bank_reference": contribution.bank_reference,
+        },
+        postings=postings,
+        counters=ledger.Counters(contributions=1),
+        recorded_at=stamp,
+    )
+    return contribution
+
+
+def reverse(session: Session, contribution: Contribution, *, reason: str) -> Contribution:
+    """Cancel a recorded contribution with a new, visible record."""
+    head = ledger.lock(session, contribution.campaign_id)
+    session.refresh(contribution)
+    if contribution.reversal is not None:
+        raise Conflict(
+            "contribution_already_reversed", f"Contribution {contribution.id} is already reversed."
+        )
+    campaign = contribution.campaign
+    available = ledger.balance(session, campaign.id, accounts.cash(campaign.currency))
+    if contribution.settled_amount > available:
+        raise Conflict(
+            "reversal_exceeds_available",
+            f"Reversing {canonical(contribution.settled_amount)} {campaign.currency} would leave allocations "
+            f"larger than the money received: only {canonical(available)} is unallocated. "
+            "Cancel allocations first.",
+        )
+    stamp = ledger.clock(head)
+    reversal = ContributionReversal(
+        contribution_id=contribution.id, reason=reason, recorded_at=stamp
+    )
+    session.add(reversal)
+    postings = accounts.negated(
+        _money_postings(contribution, campaign, pledged=contribution.pledge_id is not None)
+    )
+    if contribution.pledge_id is not None:
+        pledge = session.get_one(Pledge, contribution.pledge_id, populate_existing=True)
+        postings += pledges.apply_fulfilment(pledge, -contribution.settled_amount)
+    session.flush()
+    ledger.post_entry(
+        session,
+        head,
+        kind="contribution_reversed",
+        detail={"contribution_id": contribution.id, "reversal_id": reversal.id, "reason": reason},
+        postings=postings,
+        counters=ledger.Counters(contributions=-1),
+        recorded_at=stamp,
+    )
+    session.refresh(contribution)
+    return contribution
+
+
+def search(
+    campaign: Campaign, *, donor_id: int | None, pledge_id: int | None
+) -> Select[Contribution]:
+    stmt = select(Contribution).where(Contribution.campaign_id == campaign.id)
+    if donor_id is not None:
+        stmt = stmt.where(Contribution.donor_id == donor_id)
+    if pledge_id is not None:
+        stmt = stmt.where(Contribution.pledge_id == pledge_id)
+    return stmt

@@ -1,0 +1,1 @@
+"""Donors: people, organisations, businesses and overseas Vietnamese (kiều bào)."""

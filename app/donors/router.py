@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.db import SessionDep, TransactionalRoute
+from app.donors import schemas, service
+from app.donors.models import Donor
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(prefix="/v1/donors", tags=["donors"], route_class=TransactionalRoute)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Donor)
+def create_donor(body: schemas.DonorCreate, session: SessionDep) -> Donor:
+    return service.create(session, donor_in=body)
+
+
+@router.get("", response_model=Page[schemas.Donor])
+def list_donors(
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name, ignoring case and diacritics.")
+    ] = None,
+) -> Page[schemas.Donor]:
+    return paginate(session, service.search(q=q), Donor.id, page, schemas.Donor.model_validate)
+
+
+@router.get("/{donor_id}", response_model=schemas.Donor)
+def get_donor(donor_id: int, session: SessionDep) -> Donor:
+    return service.get(session, donor_id)

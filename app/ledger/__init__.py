@@ -1,0 +1,1 @@
+"""The append-only, hash-chained, double-entry ledger under every campaign."""

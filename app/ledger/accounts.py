@@ -1,0 +1,92 @@
+"""The chart of accounts every campaign has, per asset.
+
+| account                       | normal side | balance means                                        |
+| ----------------------------- | ----------- | ---------------------------------------------------- |
+| `cash`                        | debit       | money received and not allocated (available)         |
+| `donations:pledged:{CUR}`     | credit      | money received against pledges, by original currency |
+| `donations:unpledged:{CUR}`   | credit      | money received without a pledge, by original currency|
+| `originals:{CUR}` (asset CUR) | debit       | foreign-currency amounts as the donor sent them      |
+| `originals:{CUR}:offset`      | credit      | its memo counterpart                                 |
+| `pledges:commitments`         | credit      | pledged (pledges not cancelled)                      |
+| `pledges:receivable`          | debit       | outstanding: the unfulfilled part of those pledges   |
+| `pledges:fulfilled`           | debit       | received against those pledges                       |
+| `pledges:excess`              | credit      | received beyond what was pledged (over-fulfilment)   |
+| `allocated:{location}`        | debit       | allocated to a location, not yet delivered           |
+| `delivered:{location}`        | debit       | delivered to a location                              |
+
+So `received = −Σ donations`, `allocated = Σ allocated + Σ delivered`, and because every
+entry balances, `cash = received − allocated`: an allocation that would exceed what was
+received would take `cash` below zero, which the ledger refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+CASH = "cash"
+PLEDGE_COMMITMENTS = "pledges:commitments"
+PLEDGE_RECEIVABLE = "pledges:receivable"
+PLEDGE_FULFILLED = "pledges:fulfilled"
+PLEDGE_EXCESS = "pledges:excess"
+DONATIONS_PREFIX = "donations:"
+ORIGINALS_PREFIX = "originals:"
+ALLOCATED_PREFIX = "allocated:"
+DELIVERED_PREFIX = "delivered:"
+
+
+@dataclass(frozen=True)
+class AccountKey:
+    code: str
+    asset: str
+    location_id: int | None = None
+    must_not_go_negative: bool = False
+
+
+@dataclass(frozen=True)
+class Posting:
+    """Debit positive, credit negative."""
+
+    account: AccountKey
+    amount: Decimal
+
+
+def cash(asset: str) -> AccountKey:
+    return AccountKey(CASH, asset, must_not_go_negative=True)
+
+
+def donations(asset: str, *, pledged: bool, original_currency: str) -> AccountKey:
+    side = "pledged" if pledged else "unpledged"
+    return AccountKey(f"{DONATIONS_PREFIX}{side}:{original_currency}", asset)
+
+
+def originals(currency: str) -> tuple[AccountKey, AccountKey]:
+    return (
+        AccountKey(f"{ORIGINALS_PREFIX}{currency}", currency),
+        AccountKey(f"{ORIGINALS_PREFIX}{currency}:offset", currency),
+    )
+
+
+def pledge_account(code: str, asset: str) -> AccountKey:
+    return AccountKey(code, asset)
+
+
+def allocated(asset: str, location_id: int) -> AccountKey:
+    return AccountKey(f"{ALLOCATED_PREFIX}{location_id}", asset, location_id=location_id)
+
+
+def delivered(asset: str, location_id: int) -> AccountKey:
+    return AccountKey(f"{DELIVERED_PREFIX}{location_id}", asset, location_id=location_id)
+
+
+def debit(account: AccountKey, amount: Decimal) -> Posting:
+    return Posting(account, amount)
+
+
+def credit(account: AccountKey, amount: Decimal) -> Posting:
+    return Posting(account, -amount)
+
+
+def negated(postings: list[Posting]) -> list[Posting]:
+    """The postings that undo `postings` (a reversing entry)."""
+    return [Posting(p.account, -p.amount) for p in postings]

@@ -1,0 +1,288 @@
+"""The only code that writes ledger entries.
+
+`lock` serialises writers of one campaign (a row lock on PostgreSQL; SQLite's
+BEGIN IMMEDIATE already holds the database write lock). `post_entry` then appends one
+balanced, hash-chained entry and updates the kept balances in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import Conflict
+from app.ledger.accounts import AccountKey, Posting
+from app.ledger.models import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
+from app.money import canonical
+
+
+class UnbalancedEntry(RuntimeError):
+    """A programming error: code tried to post an entry whose postings do not sum to zero."""
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def open_books(session: Session, campaign_id: int) -> LedgerHead:
+    """Create the chain head of a new campaign."""
+    head = LedgerHead(
+        campaign_id=campaign_id,
+        seq=0,
+        head_hash=GENESIS_HASH,
+        pledges_count=0,
+        contributions_count=0,
+    )
+    session.add(head)
+    session.flush()
+    return head
+
+
+def lock(session: Session, campaign_id: int) -> LedgerHead:
+    """Take the campaign's write lock and return its chain head, freshly read."""
+    stmt = (
+        select(LedgerHead)
+        .where(LedgerHead.campaign_id == campaign_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one()
+
+
+def clock(head: LedgerHead) -> datetime:
+    """The recording time of the next entry: now, but never before the chain's last entry.
+
+    Services stamp their own records with it so records and entries agree on `as_of`.
+    """
+    now = utcnow()
+    return max(now, head.recorded_at) if head.recorded_at else now
+
+
+def balance(session: Session, campaign_id: int, key: AccountKey) -> Decimal:
+    account = _find_account(session, campaign_id, key)
+    return account.balance if account else Decimal(0)
+
+
+def _find_account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccount | None:
+    stmt = select(LedgerAccount).where(
+        LedgerAccount.campaign_id == campaign_id,
+        LedgerAccount.code == key.code,
+        LedgerAccount.asset == key.asset,
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def _account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccount:
+    account = _find_account(session, campaign_id, key)
+    if account is None:
+        account = LedgerAccount(
+            campaign_id=campaign_id,
+            code=key.code,
+            asset=key.asset,
+            location_id=key.location_id,
+            must_not_go_negative=key.must_not_go_negative,
+            balance=Decimal(0),
+        )
+        session.add(account)
+        session.flush()
+    return account
+
+
+def merge(postings: Iterable[Posting]) -> dict[AccountKey, Decimal]:
+    """One net amount per account; accounts that net to zero are dropped."""
+    totals: dict[AccountKey, Decimal] = defaultdict(Decimal)
+    for posting in postings:
+        totals[posting.account] += posting.amount
+    return {key: amount for key, amount in totals.items() if amount != 0}
+
+
+def unbalanced_assets(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    per_asset: dict[str, Decimal] = defaultdict(Decimal)
+    for asset, amount in amounts:
+        per_asset[asset] += amount
+    return {asset: total for asset, total in per_asset.items() if total != 0}
+
+
+def entry_hash(
+    *,
+    campaign_id: int,
+    seq: int,
+    kind: str,
+    recorded_at: datetime,
+    detail: str,
+    postings: Iterable[tuple[str, str, Decimal]],
+    pledges_count: int,
+    contributions_count: int,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over the entry's content and the previous entry's hash."""
+    content = {
+        "campaign_id": campaign_id,
+        "seq": seq,
+        "kind": kind,
+        "recorded_at": rfc3339(recorded_at),
+        "detail": detail,
+        "postings": sorted([code, asset, canonical(amount)] for code, asset, amount in postings),
+        "counters": {"pledges": pledges_count, "contributions": contributions_count},
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+@dataclass
+class Counters:
+    pledges: int = 0
+    contributions: int = 0
+
+
+def post_entry(
+    session: Session,
+    head: LedgerHead,
+    *,
+    kind: str,
+    detail: Mapping[str, Any],
+    postings: Iterable[Posting] = (),
+    counters: Counters | None = None,
+    recorded_at: datetime | None = None,
+) -> LedgerEntry:
+    """Append one entry to the campaign's chain. The caller must hold `lock(...)`.
+
+    Refuses (409, nothing written) a posting that would take an account flagged
+    `must_not_go_negative` below zero.
+    """
+    net = merge(postings)
+    off = unbalanced_assets((key.asset, amount) for key, amount in net.items())
+    if off:
+        raise UnbalancedEntry(f"{kind} does not balance: {off}")
+    delta = counters or Counters()
+
+    accounts = {key: _account(session, head.campaign_id, key) for key in net}
+    for key, amount in net.items():
+        account = accounts[key]
+        if account.must_not_go_negative and account.balance + amount < 0:
+            raise Conflict(
+                "balance_must_not_go_negative",
+                f"Account {key.code} ({key.asset}) would go below zero; nothing was written.",
+            )
+
+    recorded_at = recorded_at or clock(head)
+    seq = head.seq + 1
+    pledges_count = head.pledges_count + delta.pledges
+    contributions_count = head.contributions_count + delta.contributions
+    detail_text = canonical_json(dict(detail))
+    digest = entry_hash(
+        campaign_id=head.campaign_id,
+        seq=seq,
+        kind=kind,
+        recorded_at=recorded_at,
+        detail=detail_text,
+        postings=[(key.code, key.asset, amount) for key, amount in net.items()],
+        pledges_count=pledges_count,
+        contributions_count=contributions_count,
+        prev_hash=head.head_hash,
+    )
+    entry = LedgerEntry(
+        campaign_id=head.campaign_id,
+        seq=seq,
+        kind=kind,
+        recorded_at=recorded_at,
+        detail=detail_text,
+        pledges_count=pledges_count,
+        contributions_count=contributions_count,
+        prev_hash=head.head_hash,
+        hash=digest,
+    )
+    session.add(entry)
+    session.flush()
+    for key, amount in net.items():
+        account = accounts[key]
+        account.balance = account.balance + amount
+        session.add(
+            LedgerPosting(
+                entry_id=entry.id,
+                account_id=account.id,
+                seq=seq,
+                amount=amount,
+                balance_after=account.balance,
+            )
+        )
+    head.seq = seq
+    head.head_hash = digest
+    head.recorded_at = recorded_at
+    head.pledges_count = pledges_count
+    head.contributions_count = contributions_count
+    session.flush()
+    return entry
+
+
+@dataclass
+class Balances:
+    """Account balances of one campaign at one point of its chain."""
+
+    seq: int
+    head_hash: str
+    recorded_at: datetime | None
+    pledges_count: int
+    contributions_count: int
+    accounts: list[tuple[LedgerAccount, Decimal]] = field(default_factory=list)
+
+
+def balances(session: Session, campaign_id: int, *, as_of: datetime | None = None) -> Balances:
+    """Kept balances, now or as recorded at `as_of`; cost independent of the number of entries."""
+    accounts = session.scalars(
+        select(LedgerAccount)
+        .where(LedgerAccount.campaign_id == campaign_id)
+        .order_by(LedgerAccount.id)
+    ).all()
+    if as_of is None:
+        head = session.get_one(LedgerHead, campaign_id)
+        return Balances(
+            seq=head.seq,
+            head_hash=head.head_hash,
+            recorded_at=head.recorded_at,
+            pledges_count=head.pledges_count,
+            contributions_count=head.contributions_count,
+            accounts=[(a, a.balance) for a in accounts],
+        )
+    last = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.campaign_id == campaign_id, LedgerEntry.recorded_at <= as_of)
+        # recorded_at never decreases along a chain, so this walks the index backwards.
+        .order_by(LedgerEntry.recorded_at.desc(), LedgerEntry.seq.desc())
+        .limit(1)
+    ).one_or_none()
+    if last is None:
+        return Balances(
+            seq=0, head_hash=GENESIS_HASH, recorded_at=None, pledges_count=0, contributions_count=0
+        )
+    result = Balances(
+        seq=last.seq,
+        head_hash=last.hash,
+        recorded_at=last.recorded_at,
+        pledges_count=last.pledges_count,
+        contributions_count=last.contributions_count,
+    )
+    for account in accounts:
+        balance_then = session.scalars(
+            select(LedgerPosting.balance_after)
+            .where(LedgerPosting.account_id == account.id, LedgerPosting.seq <= last.seq)
+            .order_by(LedgerPosting.seq.desc())
+            .limit(1)
+        ).one_or_none()
+        if balance_then is not None:
+            result.accounts.append((account, balance_then))
+    return result

@@ -1,0 +1,1 @@
+"""Places money and goods go to: province → district → commune → village, or custom."""

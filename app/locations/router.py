@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.db import SessionDep, TransactionalRoute
+from app.locations import schemas, service
+from app.locations.models import Location
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(prefix="/v1/locations", tags=["locations"], route_class=TransactionalRoute)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Location)
+def create_location(body: schemas.LocationCreate, session: SessionDep) -> Location:
+    return service.create(session, location_in=body)
+
+
+@router.get("", response_model=Page[schemas.Location])
+def list_locations(
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name, ignoring case and diacritics.")
+    ] = None,
+    parent_id: int | None = None,
+) -> Page[schemas.Location]:
+    stmt = service.search(q=q, parent_id=parent_id)
+    return paginate(session, stmt, Location.id, page, schemas.Location.model_validate)
+
+
+@router.get("/{location_id}", response_model=schemas.Location)
+def get_location(location_id: int, session: SessionDep) -> Location:
+    return service.get(session, location_id)

@@ -1,0 +1,69 @@
+"""The ASGI application: `app.main:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.allocations.router import router as allocations_router
+from app.audit.router import router as audit_router
+from app.campaigns.router import router as campaigns_router
+from app.config import get_settings
+from app.contributions.router import router as contributions_router
+from app.db import Database
+from app.donors.router import router as donors_router
+from app.errors import install_error_handlers
+from app.locations.router import router as locations_router
+from app.pledges.router import router as pledges_router
+from app.reconciliation.router import router as reconciliation_router
+
+DESCRIPTION = """
+Relief Ledger records disaster-relief appeals, pledges, money received, and its
+allocation to places, on an append-only, hash-chained double-entry ledger, and proves
+every campaign's totals in a reconciliation an auditor can check to the last đồng.
+
+Amounts are exact decimal strings. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    database = Database(database_url or get_settings().database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Relief Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.database = database
+    install_error_handlers(app)
+    for router in (
+        campaigns_router,
+        donors_router,
+        pledges_router,
+        contributions_router,
+        locations_router,
+        allocations_router,
+        reconciliation_router,
+        audit_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        with database.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": database.engine.dialect.name}
+
+    return app
+
+
+app = create_app()

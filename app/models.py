@@ -1,0 +1,25 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from app.allocations.models import Allocation
+from app.campaigns.models import Campaign
+from app.contributions.models import Contribution, ContributionReversal
+from app.db import Base
+from app.donors.models import Donor
+from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
+from app.locations.models import Location
+from app.pledges.models import Pledge
+
+__all__ = [
+    "Allocation",
+    "Base",
+    "Campaign",
+    "Contribution",
+    "ContributionReversal",
+    "Donor",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerHead",
+    "LedgerPosting",
+    "Location",
+    "Pledge",
+]

@@ -1,0 +1,1 @@
+"""Pledges: promises of money (or goods) to a campaign, fulfilled by contributions."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
+
+from app.campaigns.router import CampaignDep
+from app.db import SessionDep, TransactionalRoute
+from app.pagination import Page, PageDep, paginate
+from app.pledges import schemas, service
+from app.pledges.models import Pledge
+
+router = APIRouter(prefix="/v1", tags=["pledges"], route_class=TransactionalRoute)
+
+
+@router.post(
+    "/campaigns/{code}/pledges", status_code=status.HTTP_201_CREATED, response_model=schemas.Pledge
+)
+def create_pledge(campaign: CampaignDep, body: schemas.PledgeCreate, session: SessionDep) -> Pledge:
+    return service.create(session, campaign, pledge_in=body)
+
+
+@router.get("/campaigns/{code}/pledges", response_model=Page[schemas.Pledge])
+def list_pledges(
+    campaign: CampaignDep, session: SessionDep, page: PageDep, donor_id: int | None = None
+) -> Page[schemas.Pledge]:
+    stmt = service.search(campaign, donor_id=donor_id)
+    return paginate(session, stmt, Pledge.id, page, schemas.Pledge.model_validate)
+
+
+@router.get("/pledges/{pledge_id}", response_model=schemas.Pledge)
+def get_pledge(pledge_id: int, session: SessionDep) -> Pledge:
+    return service.get(session, pledge_id)
+
+
+@router.post("/pledges/{pledge_id}/cancel", response_model=schemas.Pledge)
+def cancel_pledge(
+    pledge_id: int,
+    session: SessionDep,
+    body: Annotated[schemas.PledgeCancel | None, Body()] = None,
+) -> Pledge:
+    pledge = service.get(session, pledge_id)
+    return service.cancel(session, pledge, reason=body.reason if body else None)

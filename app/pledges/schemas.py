@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.campaigns.schemas import Currency
+from app.money import DecimalString, PositiveDecimal
+from app.pledges.models import PledgeStatus
+from app.text import Text
+
+Reference = Annotated[
+    str,
+    Field(
+        min_length=4,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$",
+        examples=["KS-9PLD"],
+        description="Code the donor writes in the bank-transfer message; generated when omitted.",
+    ),
+]
+
+
+class PledgeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    donor_id: int
+    amount: PositiveDecimal
+    currency: Currency | None = None
+    due_on: date | None = None
+    reference: Reference | None = None
+
+    @field_validator("reference", "currency", mode="after")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class PledgeCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[Text | None, Field(max_length=500)] = None
+
+
+class Pledge(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_code: str
+    donor_id: int
+    reference: str
+    amount: DecimalString
+    currency: str
+    due_on: date | None
+    fulfilled_amount: DecimalString
+    outstanding_amount: DecimalString
+    over_fulfilled_amount: DecimalString
+    status: PledgeStatus
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    created_at: datetime

@@ -1,0 +1,178 @@
+"""Pledge rules and the pledge side of the ledger.
+
+Four accounts keep every pledge figure (see `ledger.accounts`): commitments (pledged),
+receivable (outstanding), fulfilled and excess. Fulfilment moves the capped part of a
+contribution from receivable to fulfilled and books the rest as excess, so
+over-fulfilment is reported, never lost.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.service import require_status
+from app.donors import service as donors
+from app.errors import Conflict, Invalid, NotFound
+from app.ledger import accounts
+from app.ledger import service as ledger
+from app.ledger.accounts import Posting, credit, debit
+from app.money import canonical, fits_currency
+from app.pledges.models import Pledge
+from app.pledges.schemas import PledgeCreate
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
+
+
+def get(session: Session, pledge_id: int) -> Pledge:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFound("pledge_not_found", f"No pledge has id {pledge_id}.")
+    return pledge
+
+
+def _prefix(campaign_code: str) -> str:
+    words = [w for w in campaign_code.split("-") if w.isalpha()] or ["RL"]
+    return "".join(w[0] for w in words[:2]).upper()
+
+
+def _new_reference(session: Session, campaign: Campaign) -> str:
+    prefix = _prefix(campaign.code)
+    while True:
+        reference = f"{prefix}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4))
+        if not _reference_taken(session, campaign.id, reference):
+            return reference
+
+
+def _reference_taken(session: Session, campaign_id: int, reference: str) -> bool:
+    stmt = select(Pledge.id).where(Pledge.campaign_id == campaign_id, Pledge.reference == reference)
+    return session.scalar(stmt) is not None
+
+
+def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> Pledge:
+    """Record a donor's promise to an open campaign."""
+    head = ledger.lock(session, campaign.id)
+    session.refresh(campaign)
+    require_status(campaign, {CampaignStatus.open}, "a pledge")
+    currency = pledge_in.currency or campaign.currency
+    if currency != campaign.currency:
+        raise Invalid.field(
+            "currency",
+            "pledge_currency_mismatch",
+            f"pledges are made in the campaign's currency ({campaign.currency})",
+        )
+    if not fits_currency(pledge_in.amount, currency):
+        raise Invalid.field(
+            "amount",
+            "amount_precision_exceeds_currency",
+            f"{currency} does not allow that many decimal places",
+        )
+    donor = donors.referenced(session, pledge_in.donor_id)
+    if pledge_in.reference and _reference_taken(session, campaign.id, pledge_in.reference):
+        raise Conflict(
+            "pledge_reference_taken",
+            f"Reference {pledge_in.reference} is used by another pledge of this campaign.",
+        )
+    pledge = Pledge(
+        campaign_id=campaign.id,
+        campaign=campaign,
+        donor_id=donor.id,
+        reference=pledge_in.reference or _new_reference(session, campaign),
+        amount=pledge_in.amount,
+        currency=currency,
+        due_on=pledge_in.due_on,
+        fulfilled_amount=Decimal(0),
+        created_at=ledger.clock(head),
+    )
+    session.add(pledge)
+    session.flush()
+    asset = campaign.currency
+    ledger.post_entry(
+        session,
+        head,
+        kind="pledge_recorded",
+        detail={
+            "pledge_id": pledge.id,
+            "donor_id": donor.id,
+            "reference": pledge.reference,
+            "amount": canonical(pledge.amount),
+        },
+        postings=[
+            debit(accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), pledge.amount),
+            credit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), pledge.amount),
+        ],
+        counters=ledger.Counters(pledges=1),
+        recorded_at=pledge.created_at,
+    )
+    return pledge
+
+
+def cancel(session: Session, pledge: Pledge, *, reason: str | None) -> Pledge:
+    """Cancel what remains of a pledge: it then counts nowhere; its contributions stay received."""
+    head = ledger.lock(session, pledge.campaign_id)
+    session.refresh(pledge)
+    if pledge.cancelled_at is not None:
+        raise Conflict(
+            "pledge_already_cancelled",
+            f"Pledge {pledge.id} was cancelled at {pledge.cancelled_at}.",
+        )
+    if pledge.fulfilled_amount >= pledge.amount:
+        raise Conflict(
+            "pledge_already_fulfilled",
+            f"Pledge {pledge.id} is fulfilled; there is nothing left to cancel.",
+        )
+    asset = pledge.currency
+    fulfilled = pledge.fulfilled_amount
+    capped = min(pledge.amount, fulfilled)
+    pledge.cancelled_at = ledger.clock(head)
+    pledge.cancel_reason = reason
+    ledger.post_entry(
+        session,
+        head,
+        kind="pledge_cancelled",
+        detail={"pledge_id": pledge.id, "reason": reason},
+        postings=[
+            debit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), pledge.amount),
+            credit(
+                accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), pledge.amount - capped
+            ),
+            credit(accounts.pledge_account(accounts.PLEDGE_FULFILLED, asset), fulfilled),
+            debit(accounts.pledge_account(accounts.PLEDGE_EXCESS, asset), fulfilled - capped),
+        ],
+        counters=ledger.Counters(pledges=-1),
+        recorded_at=pledge.cancelled_at,
+    )
+    return pledge
+
+
+def apply_fulfilment(pledge: Pledge, delta: Decimal) -> list[Posting]:
+    """Change a pledge's fulfilled amount by `delta`; return the postings that record it.
+
+    A cancelled pledge keeps its fulfilled amount current but no longer counts in the
+    pledge accounts, so it gets no postings.
+    """
+    before = pledge.fulfilled_amount
+    after = before + delta
+    pledge.fulfilled_amount = after
+    if pledge.cancelled_at is not None:
+        return []
+    asset = pledge.currency
+    capped_before, capped_after = min(pledge.amount, before), min(pledge.amount, after)
+    to_fulfilled = capped_after - capped_before
+    to_excess = (after - capped_after) - (before - capped_before)
+    return [
+        debit(accounts.pledge_account(accounts.PLEDGE_FULFILLED, asset), delta),
+        credit(accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), to_fulfilled),
+        credit(accounts.pledge_account(accounts.PLEDGE_EXCESS, asset), to_excess),
+    ]
+
+
+def search(campaign: Campaign, *, donor_id: int | None) -> Select[Pledge]:
+    stmt = select(Pledge).where(Pledge.campaign_id == campaign.id)
+    if donor_id is not None:
+        stmt = stmt.where(Pledge.donor_id == donor_id)
+    return stmt

@@ -1,0 +1,1 @@
+"""The auditor's statement of a campaign: pledged, received, allocated, delivered, available."""

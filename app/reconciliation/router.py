@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from app.campaigns.router import CampaignDep
+from app.db import SessionDep, TransactionalRoute
+from app.reconciliation import schemas, service
+
+router = APIRouter(prefix="/v1", tags=["reconciliation"], route_class=TransactionalRoute)
+
+
+@router.get("/campaigns/{code}/reconciliation", response_model=schemas.Reconciliation)
+def get_reconciliation(
+    campaign: CampaignDep,
+    session: SessionDep,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="Recording time (RFC 3339 with zone): what the books said then. Default: now."
+        ),
+    ] = None,
+    verify: Annotated[
+        Literal["kept", "full"],
+        Query(description="`full` also replays every entry: hash chain and kept balances."),
+    ] = "kept",
+) -> schemas.Reconciliation:
+    return service.reconcile(session, campaign, as_of=as_of, verify_full=verify == "full")

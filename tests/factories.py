@@ -1,0 +1,87 @@
+"""Build test data through the public API, with the seed story's names and places."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+_counter = itertools.count(1)
+
+
+def ok(response: Any, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def campaign(
+    client: TestClient, *, code: str | None = None, status: str = "open", **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "code": code or f"ky-son-flood-{next(_counter)}",
+        "title": "Ủng hộ đồng bào Kỳ Sơn bị lũ quét",
+        "kind": "flood",
+        **fields,
+    }
+    created = ok(client.post("/v1/campaigns", json=body))
+    if status in ("open", "closed"):
+        created = ok(client.patch(f"/v1/campaigns/{created['code']}", json={"status": "open"}), 200)
+    if status == "closed":
+        created = ok(
+            client.patch(f"/v1/campaigns/{created['code']}", json={"status": "closed"}), 200
+        )
+    return created
+
+
+def donor(client: TestClient, **fields: Any) -> dict[str, Any]:
+    body = {"name": "Nguyễn Văn An", "kind": "individual", **fields}
+    return ok(client.post("/v1/donors", json=body))
+
+
+def location(
+    client: TestClient, name: str = "Huyện Kỳ Sơn", level: str = "district", **fields: Any
+) -> dict[str, Any]:
+    return ok(client.post("/v1/locations", json={"name": name, "level": level, **fields}))
+
+
+def pledge(
+    client: TestClient, code: str, donor_id: int, amount: str | int, **fields: Any
+) -> dict[str, Any]:
+    body = {"donor_id": donor_id, "amount": str(amount), **fields}
+    return ok(client.post(f"/v1/campaigns/{code}/pledges", json=body))
+
+
+def contribution(client: TestClient, code: str, amount: str | int, **fields: Any) -> dict[str, Any]:
+    body = {"amount": str(amount), "received_on": "2022-10-05", "method": "bank_transfer", **fields}
+    return ok(client.post(f"/v1/campaigns/{code}/contributions", json=body))
+
+
+def allocation(
+    client: TestClient, code: str, location_id: int, amount: str | int, **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "location_id": location_id,
+        "amount": str(amount),
+        "purpose": "Hỗ trợ làm nhà",
+        **fields,
+    }
+    return ok(client.post(f"/v1/campaigns/{code}/allocations", json=body))
+
+
+def reconciliation(client: TestClient, code: str, **params: str) -> dict[str, Any]:
+    return ok(client.get(f"/v1/campaigns/{code}/reconciliation", params=params), 200)
+
+
+def money(reconciliation_body: dict[str, Any]) -> dict[str, Any]:
+    return dict(reconciliation_body["money"])
+
+
+def d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+def checks_ok(reconciliation_body: dict[str, Any]) -> bool:
+    return all(check["ok"] for check in reconciliation_body["checks"])
