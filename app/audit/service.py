@@ -14,7 +14,7 @@ def verify_all(session: Session) -> VerifyReport:
     first: BrokenLink | None = None
     for campaign_id, code in session.execute(
         select(Campaign.id, Campaign.code).order_by(Campaign.id)
-    ).tuples():
+    ):
         result = verify_campaign(session, campaign_id)
         campaigns += 1
         checked += result.entries

@@ -121,15 +121,8 @@ def _by_location(session: Session, figures: Figures) -> list[schemas.LocationLin
         for loc in set(figures.open_allocations) | set(figures.deliveries)
         if figures.open_allocations.get(loc, ZERO) + figures.deliveries.get(loc, ZERO) != 0
     )
-    names = (
-        dict(
-            session.execute(select(Location.id, Location.name).where(Location.id.in_(location_ids)))
-            .tuples()
-            .all()
-        )
-        if location_ids
-        else {}
-    )
+    rows = session.execute(select(Location.id, Location.name).where(Location.id.in_(location_ids)))
+    names = {location_id: name for location_id, name in rows}
     return [
         schemas.LocationLine(
             location_id=loc,
@@ -218,7 +211,7 @@ def _full_checks(
         contribution_stmt = contribution_stmt.where(Contribution.recorded_at <= as_of)
     received = ZERO
     per_pledge: dict[int, Decimal] = defaultdict(Decimal)
-    for pledge_id, settled in session.execute(contribution_stmt).tuples():
+    for pledge_id, settled in session.execute(contribution_stmt):
         received += settled
         if pledge_id is not None:
             per_pledge[pledge_id] += settled
