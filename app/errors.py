@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,17 @@ def install_error_handlers(app: FastAPI) -> None:
             409,
             "conflicting_write",
             "Another request recorded a conflicting value at the same time; nothing was written.",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # Validation should have caught it; the database's own range checks are the last guard.
+        log.warning("data error on %s: %s", request.url.path, exc.orig)
+        return problem(
+            422,
+            "value_out_of_range",
+            "A value is outside what the database can store; nothing was written.",
             instance=request.url.path,
         )
 

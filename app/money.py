@@ -6,6 +6,7 @@ hand-written table. Amounts are `Decimal` everywhere; a float never touches one.
 
 from __future__ import annotations
 
+import decimal
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,11 @@ from typing import Annotated, Any
 from babel import Locale
 from babel.numbers import get_currency_precision, get_territory_currencies
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+# Sums of many 18-digit amounts with 18 decimals need more than the default 28 digits.
+# DefaultContext is the template of every thread's context (FastAPI runs endpoints in threads).
+decimal.DefaultContext.prec = 60
+decimal.setcontext(decimal.Context(prec=60))
 
 # Up to 10^18 in the integer part and 18 decimals: far beyond 10^15 VND, and still exact.
 _DECIMAL_TEXT = re.compile(r"^[+-]?\d{1,19}(\.\d{1,18})?$")

@@ -8,6 +8,7 @@ from app.allocations import schemas, service
 from app.allocations.models import Allocation, AllocationStatus
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
+from app.ids import IdPath, IdQuery
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/v1", tags=["allocations"], route_class=TransactionalRoute)
@@ -29,7 +30,7 @@ def list_allocations(
     campaign: CampaignDep,
     session: SessionDep,
     page: PageDep,
-    location_id: int | None = None,
+    location_id: IdQuery = None,
     status: AllocationStatus | None = None,
 ) -> Page[schemas.Allocation]:
     stmt = service.search(campaign, location_id=location_id, status=status)
@@ -37,20 +38,20 @@ def list_allocations(
 
 
 @router.get("/allocations/{allocation_id}", response_model=schemas.Allocation)
-def get_allocation(allocation_id: int, session: SessionDep) -> Allocation:
+def get_allocation(allocation_id: IdPath, session: SessionDep) -> Allocation:
     return service.get(session, allocation_id)
 
 
 @router.post("/allocations/{allocation_id}/deliver", response_model=schemas.Allocation)
 def deliver_allocation(
-    allocation_id: int, body: schemas.AllocationDeliver, session: SessionDep
+    allocation_id: IdPath, body: schemas.AllocationDeliver, session: SessionDep
 ) -> Allocation:
     return service.deliver(session, service.get(session, allocation_id), delivery=body)
 
 
 @router.post("/allocations/{allocation_id}/cancel", response_model=schemas.Allocation)
 def cancel_allocation(
-    allocation_id: int,
+    allocation_id: IdPath,
     session: SessionDep,
     body: Annotated[schemas.AllocationCancel | None, Body()] = None,
 ) -> Allocation:

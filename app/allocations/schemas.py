@@ -3,18 +3,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from app.allocations.models import AllocationStatus
 from app.campaigns.schemas import Currency
+from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
-from app.text import Text
+from app.text import LongText, Text
 
 
 class AllocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    location_id: int
+    location_id: Id
     amount: PositiveDecimal
     currency: Currency | None = Field(None, description="Must be the campaign's currency if given.")
     purpose: Annotated[Text, Field(max_length=500, examples=["Hỗ trợ làm nhà cho hộ mất nhà"])]
@@ -25,8 +26,8 @@ class AllocationDeliver(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delivered_on: date
-    evidence_url: AnyHttpUrl | None = None
-    note: Annotated[Text | None, Field(max_length=5000)] = None
+    evidence_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] | None = None
+    note: Annotated[LongText | None, Field(max_length=5000)] = None
 
 
 class AllocationCancel(BaseModel):
@@ -40,7 +41,7 @@ class Allocation(BaseModel):
 
     id: int
     campaign_code: str
-    location_id: int
+    location_id: Id
     amount: DecimalString
     currency: str
     purpose: str

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from app.campaigns import schemas, service
 from app.campaigns.models import Campaign, CampaignStatus
+from app.campaigns.schemas import CODE_PATTERN
 from app.db import SessionDep, TransactionalRoute
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], route_class=TransactionalRoute)
 
 
-def valid_campaign(code: Annotated[str, Path(max_length=64)], session: SessionDep) -> Campaign:
+def valid_campaign(
+    code: Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)], session: SessionDep
+) -> Campaign:
     """Load the campaign named in the path, or answer 404."""
     return service.get_by_code(session, code)
 
@@ -30,7 +33,7 @@ def list_campaigns(
     session: SessionDep,
     page: PageDep,
     status: CampaignStatus | None = None,
-    parent_code: str | None = None,
+    parent_code: Annotated[str | None, Query(max_length=64, pattern=CODE_PATTERN)] = None,
 ) -> Page[schemas.Campaign]:
     stmt = service.search(status=status, parent_code=parent_code)
     return paginate(session, stmt, Campaign.id, page, schemas.Campaign.model_validate)

@@ -6,15 +6,17 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.campaigns.models import CampaignKind, CampaignStatus
+from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
-from app.text import Text
+from app.text import LongText, Text
 
+CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CampaignCode = Annotated[
     str,
     Field(
         min_length=3,
         max_length=64,
-        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        pattern=CODE_PATTERN,
         examples=["ky-son-flood-2022"],
         description="Lower-case letters, digits and dashes; used in every campaign path.",
     ),
@@ -37,9 +39,9 @@ class CampaignCreate(BaseModel):
     target_amount: PositiveDecimal | None = None
     starts_on: date | None = None
     ends_on: date | None = None
-    location_id: int | None = None
+    location_id: Id | None = None
     parent_code: CampaignCode | None = None
-    description: Annotated[Text | None, Field(max_length=10_000)] = None
+    description: Annotated[LongText | None, Field(max_length=10_000)] = None
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -62,8 +64,8 @@ class CampaignUpdate(BaseModel):
     target_amount: PositiveDecimal | None = None
     starts_on: date | None = None
     ends_on: date | None = None
-    location_id: int | None = None
-    description: Annotated[Text | None, Field(max_length=10_000)] = None
+    location_id: Id | None = None
+    description: Annotated[LongText | None, Field(max_length=10_000)] = None
 
 
 class Campaign(BaseModel):

@@ -111,7 +111,7 @@ def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> 
     head = ledger.lock(session, campaign.id)
     session.refresh(campaign)
     fields = changes.model_dump(exclude_unset=True)
-    for name in ("title", "status", "kind"):
+    for name in ("title", "status"):
         if name in fields and fields[name] is None:
             raise Invalid.field(name, "value_required", f"{name} cannot be null")
     if "status" in fields and fields["status"] != campaign.status:

@@ -6,6 +6,7 @@ from app.campaigns.router import CampaignDep
 from app.contributions import schemas, service
 from app.contributions.models import Contribution
 from app.db import SessionDep, TransactionalRoute
+from app.ids import IdPath, IdQuery
 from app.pagination import Page, PageDep, paginate
 
 router = APIRouter(prefix="/v1", tags=["contributions"], route_class=TransactionalRoute)
@@ -27,21 +28,21 @@ def list_contributions(
     campaign: CampaignDep,
     session: SessionDep,
     page: PageDep,
-    donor_id: int | None = None,
-    pledge_id: int | None = None,
+    donor_id: IdQuery = None,
+    pledge_id: IdQuery = None,
 ) -> Page[schemas.Contribution]:
     stmt = service.search(campaign, donor_id=donor_id, pledge_id=pledge_id)
     return paginate(session, stmt, Contribution.id, page, schemas.Contribution.model_validate)
 
 
 @router.get("/contributions/{contribution_id}", response_model=schemas.Contribution)
-def get_contribution(contribution_id: int, session: SessionDep) -> Contribution:
+def get_contribution(contribution_id: IdPath, session: SessionDep) -> Contribution:
     return service.get(session, contribution_id)
 
 
 @router.post("/contributions/{contribution_id}/reverse", response_model=schemas.Contribution)
 def reverse_contribution(
-    contribution_id: int, body: schemas.ContributionReverse, session: SessionDep
+    contribution_id: IdPath, body: schemas.ContributionReverse, session: SessionDep
 ) -> Contribution:
     contribution = service.get(session, contribution_id)
     return service.reverse(session, contribution, reason=body.reason)

@@ -7,15 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.campaigns.schemas import Currency
 from app.contributions.models import PaymentMethod
+from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
-from app.text import Text
+from app.text import Text, Token
 
 
 class ContributionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    donor_id: int | None = None
-    pledge_id: int | None = None
+    donor_id: Id | None = None
+    pledge_id: Id | None = None
     amount: PositiveDecimal
     currency: Currency | None = Field(None, description="Defaults to the campaign's currency.")
     settled_amount: PositiveDecimal | None = Field(
@@ -27,17 +28,12 @@ class ContributionCreate(BaseModel):
     )
     received_on: date
     method: PaymentMethod
-    bank_reference: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    bank_reference: Annotated[Token | None, Field(max_length=100)] = None
 
     @field_validator("currency", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
-
-    @field_validator("bank_reference", mode="after")
-    @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() or None if value else value
 
 
 class ContributionReverse(BaseModel):

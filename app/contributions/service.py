@@ -22,7 +22,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
-from app.money import canonical, fits_currency, is_known_currency, minor_units
+from app.money import MAX_AMOUNT, canonical, fits_currency, is_known_currency, minor_units
 from app.pledges import service as pledges
 from app.pledges.models import Pledge
 
@@ -75,9 +75,11 @@ def _settled_amount(campaign: Campaign, body: ContributionCreate, currency: str)
                 "settled_amount_mismatch",
                 f"amount × fx_rate is {canonical(computed)}; send one of settled_amount or fx_rate",
             )
-        if computed <= 0:
+        if not 0 < computed < MAX_AMOUNT:
             raise Invalid.field(
-                "fx_rate", "settled_amount_not_positive", "amount × fx_rate rounds to zero"
+                "fx_rate",
+                "settled_amount_out_of_range",
+                "amount × fx_rate must be above zero and below 10^18",
             )
         return computed
     if body.settled_amount is None:

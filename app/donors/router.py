@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from app.db import SessionDep, TransactionalRoute
 from app.donors import schemas, service
 from app.donors.models import Donor
+from app.ids import IdPath
 from app.pagination import Page, PageDep, paginate
+from app.text import SearchQuery
 
 router = APIRouter(prefix="/v1/donors", tags=["donors"], route_class=TransactionalRoute)
 
@@ -21,13 +21,11 @@ def create_donor(body: schemas.DonorCreate, session: SessionDep) -> Donor:
 def list_donors(
     session: SessionDep,
     page: PageDep,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Name, ignoring case and diacritics.")
-    ] = None,
+    q: SearchQuery = None,
 ) -> Page[schemas.Donor]:
     return paginate(session, service.search(q=q), Donor.id, page, schemas.Donor.model_validate)
 
 
 @router.get("/{donor_id}", response_model=schemas.Donor)
-def get_donor(donor_id: int, session: SessionDep) -> Donor:
+def get_donor(donor_id: IdPath, session: SessionDep) -> Donor:
     return service.get(session, donor_id)

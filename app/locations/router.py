@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from app.db import SessionDep, TransactionalRoute
+from app.ids import IdPath, IdQuery
 from app.locations import schemas, service
 from app.locations.models import Location
 from app.pagination import Page, PageDep, paginate
+from app.text import SearchQuery
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"], route_class=TransactionalRoute)
 
@@ -21,15 +21,13 @@ def create_location(body: schemas.LocationCreate, session: SessionDep) -> Locati
 def list_locations(
     session: SessionDep,
     page: PageDep,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Name, ignoring case and diacritics.")
-    ] = None,
-    parent_id: int | None = None,
+    q: SearchQuery = None,
+    parent_id: IdQuery = None,
 ) -> Page[schemas.Location]:
     stmt = service.search(q=q, parent_id=parent_id)
     return paginate(session, stmt, Location.id, page, schemas.Location.model_validate)
 
 
 @router.get("/{location_id}", response_model=schemas.Location)
-def get_location(location_id: int, session: SessionDep) -> Location:
+def get_location(location_id: IdPath, session: SessionDep) -> Location:
     return service.get(session, location_id)

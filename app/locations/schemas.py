@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.ids import Id
 from app.locations.models import LocationLevel
 from app.text import Text
 
@@ -14,7 +15,7 @@ class LocationCreate(BaseModel):
 
     name: Annotated[Text, Field(max_length=200, examples=["Huyện Kỳ Sơn"])]
     level: LocationLevel
-    parent_id: int | None = None
+    parent_id: Id | None = None
     code: Annotated[str | None, Field(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")] = None
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, status
 
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
+from app.ids import IdPath, IdQuery
 from app.pagination import Page, PageDep, paginate
 from app.pledges import schemas, service
 from app.pledges.models import Pledge
@@ -22,20 +23,20 @@ def create_pledge(campaign: CampaignDep, body: schemas.PledgeCreate, session: Se
 
 @router.get("/campaigns/{code}/pledges", response_model=Page[schemas.Pledge])
 def list_pledges(
-    campaign: CampaignDep, session: SessionDep, page: PageDep, donor_id: int | None = None
+    campaign: CampaignDep, session: SessionDep, page: PageDep, donor_id: IdQuery = None
 ) -> Page[schemas.Pledge]:
     stmt = service.search(campaign, donor_id=donor_id)
     return paginate(session, stmt, Pledge.id, page, schemas.Pledge.model_validate)
 
 
 @router.get("/pledges/{pledge_id}", response_model=schemas.Pledge)
-def get_pledge(pledge_id: int, session: SessionDep) -> Pledge:
+def get_pledge(pledge_id: IdPath, session: SessionDep) -> Pledge:
     return service.get(session, pledge_id)
 
 
 @router.post("/pledges/{pledge_id}/cancel", response_model=schemas.Pledge)
 def cancel_pledge(
-    pledge_id: int,
+    pledge_id: IdPath,
     session: SessionDep,
     body: Annotated[schemas.PledgeCancel | None, Body()] = None,
 ) -> Pledge:

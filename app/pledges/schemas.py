@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.campaigns.schemas import Currency
+from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
 from app.pledges.models import PledgeStatus
 from app.text import Text
@@ -25,7 +26,7 @@ Reference = Annotated[
 class PledgeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    donor_id: int
+    donor_id: Id
     amount: PositiveDecimal
     currency: Currency | None = None
     due_on: date | None = None
@@ -48,7 +49,7 @@ class Pledge(BaseModel):
 
     id: int
     campaign_code: str
-    donor_id: int
+    donor_id: Id
     reference: str
     amount: DecimalString
     currency: str

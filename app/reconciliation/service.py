@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -280,6 +280,12 @@ def reconcile(
 ) -> schemas.Reconciliation:
     """The campaign's reconciliation as recorded at `as_of` (now when omitted)."""
     if as_of is not None:
+        try:
+            as_of = as_of.astimezone(UTC) if as_of.tzinfo else as_of
+        except OverflowError as exc:
+            raise Invalid.field(
+                "as_of", "as_of_out_of_range", "as_of is outside the calendar this service keeps"
+            ) from exc
         if as_of.tzinfo is None:
             raise Invalid.field(
                 "as_of",
