@@ -16,6 +16,7 @@ from app.contributions.router import router as contributions_router
 from app.db import Database
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
+from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
 from app.reconciliation.router import router as reconciliation_router
@@ -53,6 +54,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         locations_router,
         allocations_router,
         reconciliation_router,
+        ledger_router,
         audit_router,
     ):
         app.include_router(router)

@@ -286,3 +286,26 @@ def balances(session: Session, campaign_id: int, *, as_of: datetime | None = Non
         if balance_then is not None:
             result.accounts.append((account, balance_then))
     return result
+
+
+def entries_page(
+    session: Session, campaign_id: int, *, after_seq: int | None, limit: int
+) -> tuple[list[tuple[LedgerEntry, list[tuple[LedgerPosting, LedgerAccount]]]], bool]:
+    """A page of the campaign's chain in order, each entry with its postings."""
+    stmt = select(LedgerEntry).where(LedgerEntry.campaign_id == campaign_id)
+    if after_seq is not None:
+        stmt = stmt.where(LedgerEntry.seq > after_seq)
+    entries = list(session.scalars(stmt.order_by(LedgerEntry.seq).limit(limit + 1)))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    postings: dict[int, list[tuple[LedgerPosting, LedgerAccount]]] = defaultdict(list)
+    if entries:
+        rows = session.execute(
+            select(LedgerPosting, LedgerAccount)
+            .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+            .where(LedgerPosting.entry_id.in_([e.id for e in entries]))
+            .order_by(LedgerAccount.code, LedgerAccount.asset)
+        )
+        for posting, account in rows:
+            postings[posting.entry_id].append((posting, account))
+    return [(entry, postings[entry.id]) for entry in entries], more
