@@ -52,15 +52,41 @@ def open_books(session: Session, campaign_id: int) -> LedgerHead:
     return head
 
 
+@dataclass
+class _Held:
+    """A campaign whose lock this transaction holds: nobody else can change its head or accounts
+    until we commit, so both are read once per transaction instead of once per entry."""
+
+    head: LedgerHead
+    accounts: dict[tuple[str, str], LedgerAccount | None] = field(default_factory=dict)
+
+
+def _held_locks(session: Session) -> dict[int, _Held]:
+    # Keyed by the transaction (and savepoint) in force: a new one starts with nothing held.
+    scope = (session.get_transaction(), session.get_nested_transaction())
+    cached = session.info.get("ledger_locks")
+    if cached is None or cached[0] != scope:
+        cached = (scope, {})
+        session.info["ledger_locks"] = cached
+    held: dict[int, _Held] = cached[1]
+    return held
+
+
 def lock(session: Session, campaign_id: int) -> LedgerHead:
-    """Take the campaign's write lock and return its chain head, freshly read."""
+    """Take the campaign's write lock (held to commit) and return its chain head, freshly read."""
+    held = _held_locks(session).get(campaign_id)
+    if held is not None:
+        return held.head
     stmt = (
         select(LedgerHead)
         .where(LedgerHead.campaign_id == campaign_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return session.scalars(stmt).one()
+    head = session.scalars(stmt).one()
+    # The SELECT may have begun the transaction: register under the scope now in force.
+    _held_locks(session)[campaign_id] = _Held(head)
+    return head
 
 
 def clock(head: LedgerHead) -> datetime:
@@ -78,12 +104,18 @@ def balance(session: Session, campaign_id: int, key: AccountKey) -> Decimal:
 
 
 def _find_account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccount | None:
+    held = _held_locks(session).get(campaign_id)
+    if held is not None and (key.code, key.asset) in held.accounts:
+        return held.accounts[(key.code, key.asset)]
     stmt = select(LedgerAccount).where(
         LedgerAccount.campaign_id == campaign_id,
         LedgerAccount.code == key.code,
         LedgerAccount.asset == key.asset,
     )
-    return session.scalars(stmt).one_or_none()
+    account = session.scalars(stmt).one_or_none()
+    if held is not None:
+        held.accounts[(key.code, key.asset)] = account
+    return account
 
 
 def _account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccount:
@@ -99,6 +131,9 @@ def _account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccou
         )
         session.add(account)
         session.flush()
+        held = _held_locks(session).get(campaign_id)
+        if held is not None:
+            held.accounts[(key.code, key.asset)] = account
     return account
 
 
