@@ -23,7 +23,7 @@ decimal.DefaultContext.prec = 60
 decimal.setcontext(decimal.Context(prec=60))
 
 # Up to 10^18 in the integer part and 18 decimals: far beyond 10^15 VND, and still exact.
-_DECIMAL_TEXT = re.compile(r"^[+-]?\d{1,19}(\.\d{1,18})?$")
+_DECIMAL_TEXT = re.compile(r"^[+-]?[0-9]{1,19}(\.[0-9]{1,18})?$")
 MAX_AMOUNT = Decimal(10) ** 18
 
 

@@ -91,6 +91,7 @@ def test_contribution_validation_writes_nothing(client):
         ({**base, "amount": True}, "validation_failed"),
         ({**base, "amount": "1e5"}, "validation_failed"),
         ({**base, "amount": "NaN"}, "validation_failed"),
+        ({**base, "amount": "١٠٠٠"}, "validation_failed"),  # Arabic-Indic digits are not an amount
         ({**base, "amount": "10", "received_on": "2022-02-30"}, "validation_failed"),
         ({**base, "amount": "10", "received_on": tomorrow}, "date_in_future"),
         ({**base, "amount": "10", "method": "pigeon"}, "validation_failed"),

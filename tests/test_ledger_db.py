@@ -119,8 +119,5 @@ def test_chain_links_every_entry_to_the_previous(client, db):
         ).all()
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == "0" * 64
-    assert all(
-        later.prev_hash == earlier.hash
-        for earlier, later in pairwise(entries)
-    )
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(entries))
     assert f.reconciliation(client, code)["ledger"]["head_hash"] == entries[-1].hash
