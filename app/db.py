@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
@@ -104,13 +104,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# FastAPI runs sync endpoints on 40 worker threads; one connection each means a request
+# never waits for the pool, only for the database.
+_WORKER_THREADS = 40
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and explicit BEGIN handling."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # A connection per transaction: SQLite writers queue on the database's own lock
+        # (busy_timeout, then a retry), never on a pool that times out under load.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=NullPool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=_WORKER_THREADS - 10)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "A value is outside what the database can store; nothing was written.",
             instance=request.url.path,
         )
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Overload, not a bug: every database connection stayed busy for the pool's time-out.
+        log.warning("no database connection for %s: %s", request.url.path, exc)
+        response = problem(
+            503,
+            "service_busy",
+            "The service is too busy to take this request now; nothing was written. Retry shortly.",
+            instance=request.url.path,
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
