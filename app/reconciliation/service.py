@@ -138,16 +138,22 @@ def _by_location(session: Session, figures: Figures) -> list[schemas.LocationLin
 
 def _header(session: Session, campaign: Campaign, seq: int) -> schemas.CampaignHeader:
     """The campaign as its chain recorded it at entry `seq`."""
-    entry = session.scalars(
-        select(LedgerEntry)
-        .where(
-            LedgerEntry.campaign_id == campaign.id,
-            LedgerEntry.kind.in_(["campaign_created", "campaign_updated"]),
-            LedgerEntry.seq <= seq,
-        )
-        .order_by(LedgerEntry.seq.desc())
-        .limit(1)
-    ).one()
+    # One lookup per kind, each a seek on (campaign_id, kind, seq): with `kind IN (...)`
+    # SQLite walked the (campaign_id, seq) index back over every later entry instead.
+    candidates = [
+        session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.campaign_id == campaign.id,
+                LedgerEntry.kind == kind,
+                LedgerEntry.seq <= seq,
+            )
+            .order_by(LedgerEntry.seq.desc())
+            .limit(1)
+        ).one_or_none()
+        for kind in ("campaign_created", "campaign_updated")
+    ]
+    entry = max((e for e in candidates if e is not None), key=lambda e: e.seq)
     return schemas.CampaignHeader(**json.loads(entry.detail)["campaign"])
 
 
