@@ -9,6 +9,7 @@ reversals never take a campaign's available money below zero, every loser gets a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -50,18 +51,19 @@ def _free_port() -> int:
         return port
 
 
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(process.pid, signum)
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server we started: SIGTERM its process group, SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+    """Stop the server we started, workers included: SIGTERM its process group (the
+    supervisor waits for its workers), SIGKILL the group if it lingers."""
+    _signal_group(process, signal.SIGTERM)
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(process, signal.SIGKILL)
         process.wait(timeout=15)
 
 

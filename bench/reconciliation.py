@@ -1,0 +1,550 @@
+"""Does the reconciliation's cost stay flat as a campaign grows?
+
+Builds two campaigns, one with 1,000 and one with 100,000 contributions, through the
+app's own services (so every contribution is a real, balanced, hash-chained ledger entry
+with kept balances), then times `GET /v1/campaigns/{code}/reconciliation` over HTTP
+(FastAPI TestClient) for each and compares the medians. Target: median(100k) /
+median(1k) ≤ 1.5. Above it, the statements of one request are timed per campaign and
+the ones that grow are printed with their query plans.
+
+    .venv/bin/python bench/reconciliation.py                      # temporary SQLite file
+    .venv/bin/python bench/reconciliation.py --postgres           # throw-away PostgreSQL database
+    .venv/bin/python bench/reconciliation.py --database-url URL   # an existing database (migrated, kept)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Starlette nudges towards httpx2; the project pins httpx, which TestClient still supports.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, event, make_url, text  # noqa: E402
+from sqlalchemy.engine import URL  # noqa: E402
+
+from app.allocations import service as allocations  # noqa: E402
+from app.allocations.schemas import AllocationCreate, AllocationDeliver  # noqa: E402
+from app.campaigns import service as campaigns  # noqa: E402
+from app.campaigns.models import Campaign  # noqa: E402
+from app.campaigns.schemas import CampaignCreate, CampaignUpdate  # noqa: E402
+from app.contributions import service as contributions  # noqa: E402
+from app.contributions.schemas import ContributionCreate  # noqa: E402
+from app.db import Database  # noqa: E402
+from app.donors import service as donors  # noqa: E402
+from app.donors.schemas import DonorCreate  # noqa: E402
+from app.locations import service as locations  # noqa: E402
+from app.locations.schemas import LocationCreate  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.pledges import service as pledges  # noqa: E402
+from app.pledges.schemas import PledgeCreate  # noqa: E402
+
+DEFAULT_POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TARGET_RATIO = 1.5
+# Contributions per transaction: big enough to be fast, small enough to keep memory flat.
+BATCH = 5_000
+
+# Foreign currencies kiều bào send, with a plausible VND rate and the currency's minor units.
+FOREIGN = [("USD", Decimal("25380"), 2), ("EUR", Decimal("27450"), 2), ("JPY", Decimal("168"), 0)]
+FOREIGN += [("AUD", Decimal("16620"), 2)]
+
+
+# --------------------------------------------------------------------------- database
+
+
+def migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+@contextmanager
+def throwaway_postgres(server_url: str, keep: bool) -> Iterator[str]:
+    server = make_url(server_url)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"relief_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url: URL = server.set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def temporary_sqlite(keep: bool) -> Iterator[str]:
+    directory = Path(tempfile.mkdtemp(prefix="relief-bench-"))
+    try:
+        yield f"sqlite:///{directory / 'bench.db'}"
+    finally:
+        if keep:
+            print(f"kept {directory / 'bench.db'}")
+        else:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass
+class Built:
+    code: str
+    contributions: int
+    pledges: int
+    foreign: int
+    reversals: int
+    allocations: int
+    deliveries: int
+    seconds: float
+
+
+def _vnd(rng: random.Random) -> Decimal:
+    # 50,000 to 50,000,000 VND, in round thousands, like bank transfers to a relief account.
+    return Decimal(rng.randrange(50, 50_000) * 1_000)
+
+
+def build_campaign(
+    database: Database,
+    code: str,
+    n: int,
+    *,
+    seed: int,
+    on_batch: Callable[[str], None] | None = None,
+) -> Built:
+    """Record `n` contributions (and pledges, foreign money, reversals, allocations,
+    deliveries) through the services, `BATCH` contributions per transaction; `on_batch`
+    is called with the campaign code after each committed batch."""
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    today = date.today()
+
+    with database.transaction() as session:
+        campaign = campaigns.create(
+            session,
+            campaign_in=CampaignCreate(
+                code=code,
+                title=f"Ủng hộ đồng bào bị ảnh hưởng bởi bão Yagi ({n:,} đóng góp)",
+                kind="storm",
+                target_amount=Decimal(10) ** 13,
+            ),
+        )
+        campaigns.update(session, campaign, changes=CampaignUpdate(status="open"))
+        donor_ids = [
+            donors.create(
+                session,
+                donor_in=DonorCreate(
+                    name=f"Nhà hảo tâm {i}",
+                    kind="overseas_vietnamese" if i % 10 == 0 else "individual",
+                    country="AU" if i % 10 == 0 else "VN",
+                    anonymous=i % 7 == 0,
+                ),
+            ).id
+            for i in range(max(10, min(2_000, n // 50)))
+        ]
+        # One pledge for every 50 contributions; about 10% of contributions fulfil one.
+        pledge_ids = [
+            pledges.create(
+                session,
+                campaign,
+                pledge_in=PledgeCreate(
+                    donor_id=rng.choice(donor_ids),
+                    amount=Decimal(rng.randrange(1, 200) * 1_000_000),
+                    due_on=today + timedelta(days=30),
+                ),
+            ).id
+            for _ in range(max(5, n // 50))
+        ]
+        location_ids = [
+            locations.create(
+                session, location_in=LocationCreate(name=f"Xã {name} ({code})", level="commune")
+            ).id
+            for name in ("Mường Lống", "Huồi Tụ", "Na Ngoi", "Tà Cạ", "Mỹ Lý")
+        ]
+    campaign_id = campaign.id
+
+    pledged = foreign = 0
+    recorded: list[int] = []
+    done = 0
+    while done < n:
+        with database.transaction() as session:
+            campaign = session.get_one(Campaign, campaign_id)
+            for i in range(done, min(n, done + BATCH)):
+                roll = rng.random()
+                received_on = today - timedelta(days=rng.randrange(0, 60))
+                if roll < 0.10:
+                    body = ContributionCreate(
+                        pledge_id=rng.choice(pledge_ids),
+                        amount=_vnd(rng),
+                        received_on=received_on,
+                        method="bank_transfer",
+                        bank_reference=f"FT{seed}{i:08d}",
+                    )
+                    pledged += 1
+                elif roll < 0.15:
+                    currency, rate, places = rng.choice(FOREIGN)
+                    amount = Decimal(rng.randrange(2_000, 500_000)).scaleb(-places)
+                    body = ContributionCreate(
+                        donor_id=rng.choice(donor_ids),
+                        amount=amount,
+                        currency=currency,
+                        settled_amount=(amount * rate).quantize(Decimal(1), ROUND_HALF_EVEN),
+                        received_on=received_on,
+                        method="bank_transfer",
+                        bank_reference=f"SW{seed}{i:08d}",
+                    )
+                    foreign += 1
+                else:
+                    body = ContributionCreate(
+                        donor_id=rng.choice(donor_ids) if roll < 0.6 else None,
+                        amount=_vnd(rng),
+                        received_on=received_on,
+                        method="bank_transfer" if roll < 0.9 else "cash",
+                        bank_reference=f"FT{seed}{i:08d}" if roll < 0.9 else None,
+                    )
+                contribution = contributions.create(session, campaign, contribution_in=body)
+                if len(recorded) < 20:
+                    recorded.append(contribution.id)
+            done = min(n, done + BATCH)
+        if on_batch is not None:
+            on_batch(code)
+        print(f"  {code}: {done:>7,} / {n:,} contributions", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+    reversals = allocated = delivered = 0
+    with database.transaction() as session:
+        # A few corrections, then money allocated to the communes, some of it delivered.
+        for contribution_id in recorded[:3]:
+            contributions.reverse(
+                session, contributions.get(session, contribution_id), reason="Nhập trùng sao kê"
+            )
+            reversals += 1
+        campaign = session.get_one(Campaign, campaign_id)
+        allocation_ids = []
+        for i in range(12):
+            allocation = allocations.create(
+                session,
+                campaign,
+                allocation_in=AllocationCreate(
+                    location_id=location_ids[i % len(location_ids)],
+                    amount=Decimal(rng.randrange(1, 50) * 1_000_000),
+                    purpose="Hỗ trợ làm nhà cho hộ mất nhà",
+                ),
+            )
+            allocation_ids.append(allocation.id)
+            allocated += 1
+        for allocation_id in allocation_ids[:6]:
+            allocations.deliver(
+                session,
+                allocations.get(session, allocation_id),
+                delivery=AllocationDeliver(delivered_on=today, note="Đã trao tận tay"),
+            )
+            delivered += 1
+        allocations.cancel(session, allocations.get(session, allocation_ids[-1]), reason="Trùng")
+
+    return Built(
+        code=code,
+        contributions=n,
+        pledges=pledged,
+        foreign=foreign,
+        reversals=reversals,
+        allocations=allocated,
+        deliveries=delivered,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Timing:
+    samples_ms: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def measure(
+    client: TestClient, codes: list[str], *, requests: int, warmup: int
+) -> dict[str, Timing]:
+    """Time `requests` reconciliations per campaign, alternating campaigns so that
+    drift (caches, other load on the machine) hits both alike."""
+    timings = {code: Timing() for code in codes}
+    for round_ in range(warmup + requests):
+        for code in codes:
+            started = time.perf_counter()
+            response = client.get(f"/v1/campaigns/{code}/reconciliation")
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise SystemExit(
+                    f"reconciliation of {code}: {response.status_code} {response.text}"
+                )
+            if round_ >= warmup:
+                timings[code].samples_ms.append(elapsed)
+    return timings
+
+
+def check_reconciliation(client: TestClient, built: Built) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"/v1/campaigns/{built.code}/reconciliation").json()
+    failed = [c["name"] for c in body["checks"] if not c["ok"]]
+    if failed:
+        raise SystemExit(f"{built.code}: failed checks {failed}")
+    expected = built.contributions - built.reversals
+    if body["money"]["contributions_count"] != expected:
+        raise SystemExit(f"{built.code}: {body['money']['contributions_count']} ≠ {expected}")
+    return body
+
+
+def verify_full(client: TestClient, code: str) -> float:
+    started = time.perf_counter()
+    body = client.get(f"/v1/campaigns/{code}/reconciliation", params={"verify": "full"}).json()
+    elapsed = time.perf_counter() - started
+    failed = [c["name"] for c in body["checks"] if not c["ok"]]
+    if failed:
+        raise SystemExit(f"{code}: verify=full failed checks {failed}")
+    return elapsed
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: Any
+    ms: list[float] = field(default_factory=list)
+
+
+def profile(
+    client: TestClient, database: Database, codes: list[str], runs: int = 30
+) -> dict[str, dict[str, Statement]]:
+    """Per-statement time of one reconciliation request, averaged over `runs` requests."""
+    engine = database.engine
+    current: dict[str, Statement] = {}
+    starts: list[float] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        starts.append(time.perf_counter())
+
+    def after(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        elapsed = (time.perf_counter() - starts.pop()) * 1000
+        current.setdefault(statement, Statement(statement, params)).ms.append(elapsed)
+
+    result: dict[str, dict[str, Statement]] = {}
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for code in codes:
+            current = {}
+            for _ in range(runs):
+                client.get(f"/v1/campaigns/{code}/reconciliation")
+            result[code] = current
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return result
+
+
+def explain(database: Database, statement: Statement) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if database.is_sqlite else "EXPLAIN (ANALYZE, BUFFERS) "
+    with database.engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + statement.sql, statement.params).fetchall()
+    if database.is_sqlite:
+        return "\n".join(f"    {row[-1]}" for row in rows)
+    return "\n".join(f"    {row[0]}" for row in rows)
+
+
+def report_growth(
+    client: TestClient, database: Database, small: str, large: str, runs: int
+) -> None:
+    by_code = profile(client, database, [small, large], runs=runs)
+    per_request: dict[str, tuple[float, float]] = defaultdict(lambda: (0.0, 0.0))
+    statements: dict[str, Statement] = {}
+    for index, code in enumerate((small, large)):
+        for sql, stmt in by_code[code].items():
+            total = sum(stmt.ms) / runs
+            pair = list(per_request[sql])
+            pair[index] = total
+            per_request[sql] = (pair[0], pair[1])
+            statements.setdefault(sql, stmt)
+    print("\nPer-statement time per request (ms), sorted by growth:")
+    print(f"{small:>20} {large:>20} {'Δ':>9}  statement")
+    ranked = sorted(per_request.items(), key=lambda kv: kv[1][1] - kv[1][0], reverse=True)
+    for sql, (a, b) in ranked:
+        one_line = " ".join(sql.split())
+        print(f"{a:20.3f} {b:20.3f} {b - a:9.3f}  {one_line[:150]}")
+    for sql, (a, b) in ranked[:3]:
+        if b - a <= 0.05:
+            continue
+        print(f"\nPlan on {large} of: {' '.join(sql.split())[:300]}")
+        print(explain(database, by_code[large].get(sql, statements[sql])))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run(url: str, args: argparse.Namespace) -> float:
+    backend = make_url(url).get_backend_name()
+    print(f"database: {make_url(url).render_as_string()} ({backend})")
+    if backend == "postgresql":
+        # Without autovacuum nothing ever ANALYZEs the new tables: plans rest on guesses.
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("SHOW server_version").scalar()
+            autovacuum = conn.exec_driver_sql("SHOW autovacuum").scalar()
+        engine.dispose()
+        print(f"server {version}, autovacuum {autovacuum}")
+    started = time.perf_counter()
+    migrate(url)
+    print(f"migrated in {time.perf_counter() - started:.1f}s")
+
+    suffix = uuid.uuid4().hex[:6]
+    built: list[Built] = []
+    # The server is up while the campaigns grow and answers reconciliations after every
+    # batch, like a service that auditors query all along: its pooled connections (and,
+    # on PostgreSQL, their prepared statements) first see the campaigns small.
+    live_app = create_app(url)
+    with TestClient(live_app) as live:
+
+        def serve_auditors(code: str) -> None:
+            for _ in range(8):
+                if live.get(f"/v1/campaigns/{code}/reconciliation").status_code != 200:
+                    raise SystemExit(f"reconciliation of {code} failed while building")
+
+        for n in (args.small, args.large):
+            code = f"bench-{n}-{suffix}"
+            print(f"building {code} …", file=sys.stderr)
+            built.append(
+                build_campaign(live_app.state.database, code, n, seed=n, on_batch=serve_auditors)
+            )
+
+        print()
+        print(f"{'campaign':<22} {'contrib.':>9} {'pledged':>8} {'foreign':>8} {'reversed':>8} "
+              f"{'alloc.':>6} {'deliv.':>6} {'build s':>8} {'per contrib.':>12}")  # fmt: skip
+        for b in built:
+            print(
+                f"{b.code:<22} {b.contributions:>9,} {b.pledges:>8,} {b.foreign:>8,} "
+                f"{b.reversals:>8} {b.allocations:>6} {b.deliveries:>6} {b.seconds:>8.1f} "
+                f"{b.seconds / b.contributions * 1000:>10.2f}ms"
+            )
+        for b in built:
+            body = check_reconciliation(live, b)
+            print(
+                f"{b.code}: received {body['money']['received']} VND, "
+                f"{body['money']['contributions_count']:,} contributions, "
+                f"{body['ledger']['entries']:,} entries, checks ok"
+            )
+        if args.verify_full:
+            for b in built:
+                print(f"{b.code}: verify=full ok in {verify_full(live, b.code):.1f}s")
+        ratios = [benchmark(live, live_app, built, args, "server that saw them grow")]
+
+    fresh_app = create_app(url)
+    with TestClient(fresh_app) as fresh:
+        ratios.append(benchmark(fresh, fresh_app, built, args, "freshly started server"))
+    return max(ratios)
+
+
+def benchmark(
+    client: TestClient, app: Any, built: list[Built], args: argparse.Namespace, label: str
+) -> float:
+    database: Database = app.state.database
+    timings = measure(client, [b.code for b in built], requests=args.requests, warmup=args.warmup)
+    small, large = (timings[b.code] for b in built)
+    ratio = large.median / small.median
+    print()
+    print(f"GET /v1/campaigns/{{code}}/reconciliation on a {label} ({database.engine.dialect.name}): "
+          f"{args.requests} requests each after {args.warmup} warm-up")  # fmt: skip
+    print(f"{'contributions':>14} {'median ms':>10} {'p95 ms':>10} {'min ms':>10}")
+    for b in built:
+        t = timings[b.code]
+        print(f"{b.contributions:>14,} {t.median:>10.2f} {t.p95:>10.2f} {min(t.samples_ms):>10.2f}")
+    verdict = "OK" if ratio <= TARGET_RATIO else "ABOVE TARGET"
+    print(
+        f"{'ratio':>14} {ratio:>10.2f}   median({built[1].contributions:,}) / "
+        f"median({built[0].contributions:,}); target ≤ {TARGET_RATIO} → {verdict}"
+    )
+    if ratio > TARGET_RATIO or args.profile:
+        report_growth(client, database, built[0].code, built[1].code, runs=30)
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--database-url",
+        help="an existing database to migrate and fill (kept); default: a temporary SQLite file",
+    )
+    where.add_argument(
+        "--postgres",
+        nargs="?",
+        const=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER),
+        metavar="SERVER_URL",
+        help=f"create (and drop) a throw-away database on this server (default {DEFAULT_POSTGRES_SERVER})",
+    )
+    parser.add_argument(
+        "--small", type=int, default=1_000, help="contributions in the small campaign"
+    )
+    parser.add_argument(
+        "--large", type=int, default=100_000, help="contributions in the large campaign"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per campaign")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="untimed requests per campaign first"
+    )
+    parser.add_argument(
+        "--verify-full", action="store_true", help="also time one ?verify=full each"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print per-statement times even when on target"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    args = parser.parse_args(argv)
+
+    if args.database_url:
+        ratio = run(args.database_url, args)
+    elif args.postgres:
+        with throwaway_postgres(args.postgres, args.keep) as url:
+            ratio = run(url, args)
+    else:
+        with temporary_sqlite(args.keep) as url:
+            ratio = run(url, args)
+    return 0 if ratio <= TARGET_RATIO else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
