@@ -16,6 +16,7 @@ from app.contributions.router import router as contributions_router
 from app.db import Database
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
+from app.items.router import router as items_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
@@ -51,6 +52,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         donors_router,
         pledges_router,
         contributions_router,
+        items_router,
         locations_router,
         allocations_router,
         reconciliation_router,

@@ -5,6 +5,7 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
 from app.donors.models import Donor
+from app.items.models import Item
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
 from app.pledges.models import Pledge
@@ -16,6 +17,7 @@ __all__ = [
     "Contribution",
     "ContributionReversal",
     "Donor",
+    "Item",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHead",

@@ -85,3 +85,51 @@ def d(value: str) -> Decimal:
 
 def checks_ok(reconciliation_body: dict[str, Any]) -> bool:
     return all(check["ok"] for check in reconciliation_body["checks"])
+
+
+def item(client: TestClient, code: str = "breeding-goat", **fields: Any) -> dict[str, Any]:
+    body = {"code": code, "name": "Dê giống", "unit": "con", **fields}
+    return ok(client.post("/v1/items", json=body))
+
+
+def goods_contribution(
+    client: TestClient, code: str, item_code: str, quantity: str | int, **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "item_code": item_code,
+        "quantity": str(quantity),
+        "received_on": "2022-10-06",
+        **fields,
+    }
+    return ok(client.post(f"/v1/campaigns/{code}/contributions", json=body))
+
+
+def goods_allocation(
+    client: TestClient,
+    code: str,
+    location_id: int,
+    item_code: str,
+    quantity: str | int,
+    **fields: Any,
+) -> dict[str, Any]:
+    body = {
+        "location_id": location_id,
+        "item_code": item_code,
+        "quantity": str(quantity),
+        "purpose": "Hỗ trợ sinh kế cho hộ nghèo",
+        **fields,
+    }
+    return ok(client.post(f"/v1/campaigns/{code}/allocations", json=body))
+
+
+def goods_line(reconciliation_body: dict[str, Any], item_code: str) -> dict[str, Any]:
+    lines = [g for g in reconciliation_body["goods"] if g["item_code"] == item_code]
+    assert len(lines) == 1, reconciliation_body["goods"]
+    return dict(lines[0])
+
+
+def goods_pledge(
+    client: TestClient, code: str, donor_id: int, item_code: str, quantity: str | int
+) -> dict[str, Any]:
+    body = {"donor_id": donor_id, "item_code": item_code, "quantity": str(quantity)}
+    return ok(client.post(f"/v1/campaigns/{code}/pledges", json=body))

@@ -105,7 +105,11 @@ def test_seed_story_totals_are_exact(client):
         "received_equals_contributions",
         "allocated_within_received",
         "pledges_fulfilment",
+        "goods_received_equals_contributions",
+        "goods_allocated_within_received",
+        "goods_pledges_fulfilment",
     ]
+    assert {c["detail"] for c in body["checks"][4:]} == {"no goods recorded"}
     assert f.checks_ok(body)
     assert "over-fulfilled 2000000" in body["checks"][3]["detail"]
     assert body["ledger"]["entries"] == 2 + 3 + 6 + 1 + 1 + 2 + 1 + 2
@@ -117,7 +121,7 @@ def test_full_verification_agrees(client):
     body = f.reconciliation(client, code, verify="full")
     names = [c["name"] for c in body["checks"]]
     assert names[-2:] == ["kept_balances_match_entries", "hash_chain_verifies"]
-    assert len(names) == 8
+    assert len(names) == 13
     assert f.checks_ok(body)
     assert f.ok(client.get("/v1/audit/verify"), 200) == {
         "ok": True,

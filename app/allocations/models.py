@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Amount, Base, UTCDateTime, utcnow
+from app.db import Base, UTCDateTime, utcnow
+from app.items.models import MoneyOrGoods, money_or_goods_check
 
 if TYPE_CHECKING:
     from app.campaigns.models import Campaign
@@ -20,14 +20,15 @@ class AllocationStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Allocation(Base):
+class Allocation(MoneyOrGoods, Base):
+    """Money (`amount` in `currency`) or goods (`quantity` of an item) assigned to a location."""
+
     __tablename__ = "allocations"
+    __table_args__ = (money_or_goods_check(),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Amount())
-    currency: Mapped[str] = mapped_column(String(3))
     purpose: Mapped[str] = mapped_column(String(500))
     # Private: may name a household. Never shown on public views.
     beneficiary: Mapped[str | None] = mapped_column(String(300))

@@ -1,23 +1,28 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
 from app.allocations.models import AllocationStatus
 from app.campaigns.schemas import Currency
 from app.ids import Id
+from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
 from app.text import LongText, Text
 
 
 class AllocationCreate(BaseModel):
+    """Money (`amount`) or goods (`item_code`, `quantity`): one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
     location_id: Id
-    amount: PositiveDecimal
+    amount: PositiveDecimal | None = Field(None, description="Money, in the campaign's currency.")
     currency: Currency | None = Field(None, description="Must be the campaign's currency if given.")
+    item_code: ItemCode | None = Field(None, description="Goods: the item …")
+    quantity: PositiveDecimal | None = Field(None, description="… and how many of its unit.")
     purpose: Annotated[Text, Field(max_length=500, examples=["Hỗ trợ làm nhà cho hộ mất nhà"])]
     beneficiary: Annotated[Text | None, Field(max_length=300)] = None
 
@@ -42,8 +47,11 @@ class Allocation(BaseModel):
     id: int
     campaign_code: str
     location_id: Id
-    amount: DecimalString
-    currency: str
+    kind: Literal["money", "goods"]
+    amount: DecimalString | None
+    currency: str | None
+    item_code: str | None
+    quantity: DecimalString | None
     purpose: str
     beneficiary: str | None
     status: AllocationStatus

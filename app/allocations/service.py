@@ -1,4 +1,5 @@
-"""Allocation rules: never more than was received, delivered once, cancelled only before delivery."""
+"""Allocation rules, for money and goods alike: never more than was received (goods: never
+more than is on hand), delivered once, cancelled only before delivery."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.dates import not_in_future
 from app.errors import Conflict, Invalid, NotFound
+from app.items import service as items
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
@@ -26,11 +28,72 @@ def get(session: Session, allocation_id: int) -> Allocation:
 
 
 def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:
-    """Assign received money to a place; refused (409) beyond what is available."""
+    """Assign received money or goods to a place; refused (409) beyond what is available."""
     head = ledger.lock(session, campaign.id)
     session.refresh(campaign)
     require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "an allocation")
     body = allocation_in
+    item = items.money_or_goods(
+        session,
+        amount=body.amount,
+        item_code=body.item_code,
+        quantity=body.quantity,
+        money_only={"currency": body.currency},
+    )
+    if item is None:
+        _check_money(campaign, body)
+    location = locations.referenced(session, body.location_id)
+    asset = item.asset if item else campaign.currency
+    size = body.quantity if item else body.amount
+    assert size is not None  # items.money_or_goods made sure
+    available = ledger.balance(session, campaign.id, accounts.available(asset))
+    if size > available:
+        unit = item.unit if item else campaign.currency
+        what = "received and not yet allocated" if item is None else f"of {item.code} on hand"
+        raise Conflict(
+            "allocation_exceeds_available",
+            f"Only {canonical(available)} {unit} is {what}; {canonical(size)} was asked for.",
+        )
+    allocation = Allocation(
+        campaign_id=campaign.id,
+        campaign=campaign,
+        location_id=location.id,
+        amount=None if item else size,
+        currency=None if item else campaign.currency,
+        item_id=item.id if item else None,
+        item=item,
+        quantity=size if item else None,
+        purpose=body.purpose,
+        beneficiary=body.beneficiary,
+        status=AllocationStatus.allocated,
+        created_at=ledger.clock(head),
+    )
+    session.add(allocation)
+    session.flush()
+    detail = {
+        "allocation_id": allocation.id,
+        "location_id": location.id,
+        "amount": canonical(size),
+        "purpose": allocation.purpose,
+    }
+    if item is not None:
+        detail |= {"item_code": item.code, "quantity": detail.pop("amount")}
+    ledger.post_entry(
+        session,
+        head,
+        kind="allocation_recorded",
+        detail=detail,
+        postings=[
+            debit(accounts.allocated(asset, location.id), size),
+            credit(accounts.available(asset), size),
+        ],
+        recorded_at=allocation.created_at,
+    )
+    return allocation
+
+
+def _check_money(campaign: Campaign, body: AllocationCreate) -> None:
+    assert body.amount is not None
     if body.currency and body.currency.upper() != campaign.currency:
         raise Invalid.field(
             "currency",
@@ -43,44 +106,6 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
             "amount_precision_exceeds_currency",
             f"{campaign.currency} allows {minor_units(campaign.currency)} decimal places",
         )
-    location = locations.referenced(session, body.location_id)
-    available = ledger.balance(session, campaign.id, accounts.cash(campaign.currency))
-    if body.amount > available:
-        raise Conflict(
-            "allocation_exceeds_available",
-            f"Only {canonical(available)} {campaign.currency} is received and not yet allocated; "
-            f"{canonical(body.amount)} was asked for.",
-        )
-    allocation = Allocation(
-        campaign_id=campaign.id,
-        campaign=campaign,
-        location_id=location.id,
-        amount=body.amount,
-        currency=campaign.currency,
-        purpose=body.purpose,
-        beneficiary=body.beneficiary,
-        status=AllocationStatus.allocated,
-        created_at=ledger.clock(head),
-    )
-    session.add(allocation)
-    session.flush()
-    ledger.post_entry(
-        session,
-        head,
-        kind="allocation_recorded",
-        detail={
-            "allocation_id": allocation.id,
-            "location_id": location.id,
-            "amount": canonical(allocation.amount),
-            "purpose": allocation.purpose,
-        },
-        postings=[
-            debit(accounts.allocated(campaign.currency, location.id), allocation.amount),
-            credit(accounts.cash(campaign.currency), allocation.amount),
-        ],
-        recorded_at=allocation.created_at,
-    )
-    return allocation
 
 
 def _require_allocated(allocation: Allocation, action: str) -> None:
@@ -117,12 +142,8 @@ def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDel
             "evidence_url": allocation.evidence_url,
         },
         postings=[
-            debit(
-                accounts.delivered(allocation.currency, allocation.location_id), allocation.amount
-            ),
-            credit(
-                accounts.allocated(allocation.currency, allocation.location_id), allocation.amount
-            ),
+            debit(accounts.delivered(allocation.asset, allocation.location_id), allocation.size),
+            credit(accounts.allocated(allocation.asset, allocation.location_id), allocation.size),
         ],
         recorded_at=allocation.delivered_at,
     )
@@ -130,7 +151,7 @@ def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDel
 
 
 def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> Allocation:
-    """Cancel an allocation before delivery; its money becomes available again."""
+    """Cancel an allocation before delivery; its money or goods become available again."""
     head = ledger.lock(session, allocation.campaign_id)
     session.refresh(allocation)
     _require_allocated(allocation, "cancelled")
@@ -143,10 +164,8 @@ def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> A
         kind="allocation_cancelled",
         detail={"allocation_id": allocation.id, "reason": reason},
         postings=[
-            debit(accounts.cash(allocation.currency), allocation.amount),
-            credit(
-                accounts.allocated(allocation.currency, allocation.location_id), allocation.amount
-            ),
+            debit(accounts.available(allocation.asset), allocation.size),
+            credit(accounts.allocated(allocation.asset, allocation.location_id), allocation.size),
         ],
         recorded_at=allocation.cancelled_at,
     )

@@ -5,10 +5,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime, utcnow
+from app.items.models import MoneyOrGoods
 
 if TYPE_CHECKING:
     from app.campaigns.models import Campaign
@@ -23,25 +24,34 @@ class PaymentMethod(StrEnum):
     other = "other"
 
 
-class Contribution(Base):
-    """Never updated once recorded: a correction is a `ContributionReversal`."""
+class Contribution(MoneyOrGoods, Base):
+    """Money (`amount` in `currency`, settled in the campaign's) or goods (`quantity` of an
+    item). Never updated once recorded: a correction is a `ContributionReversal`."""
 
     __tablename__ = "contributions"
     __table_args__ = (
         Index("ix_contributions_campaign_bank_reference", "campaign_id", "bank_reference"),
+        CheckConstraint(
+            "(item_id IS NULL AND quantity IS NULL AND estimated_value IS NULL"
+            " AND amount IS NOT NULL AND currency IS NOT NULL AND settled_amount IS NOT NULL"
+            " AND method IS NOT NULL)"
+            " OR (item_id IS NOT NULL AND quantity IS NOT NULL"
+            " AND amount IS NULL AND currency IS NULL AND settled_amount IS NULL AND fx_rate IS NULL)",
+            name="money_or_goods",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("donors.id"), index=True)
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"), index=True)
-    amount: Mapped[Decimal] = mapped_column(Amount())
-    currency: Mapped[str] = mapped_column(String(3))
     # In the campaign's currency: what the bank credited (or amount × fx_rate).
-    settled_amount: Mapped[Decimal] = mapped_column(Amount())
+    settled_amount: Mapped[Decimal | None] = mapped_column(Amount())
     fx_rate: Mapped[Decimal | None] = mapped_column(Amount())
+    # Goods only, in the campaign's currency; reported beside cash, never added to it.
+    estimated_value: Mapped[Decimal | None] = mapped_column(Amount())
     received_on: Mapped[date] = mapped_column(Date)
-    method: Mapped[PaymentMethod] = mapped_column(String(20))
+    method: Mapped[PaymentMethod | None] = mapped_column(String(20))
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -54,6 +64,13 @@ class Contribution(Base):
     @property
     def campaign_code(self) -> str:
         return self.campaign.code
+
+    @property
+    def received(self) -> Decimal:
+        """What it adds to the campaign's received figure: the settled amount, or the quantity."""
+        received = self.settled_amount if self.item_id is None else self.quantity
+        assert received is not None  # the money_or_goods check constraint
+        return received
 
     @property
     def status(self) -> str:

@@ -8,16 +8,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.campaigns.schemas import Currency
 from app.contributions.models import PaymentMethod
 from app.ids import Id
+from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
 from app.text import Text, Token
 
 
 class ContributionCreate(BaseModel):
+    """Money (`amount`, `currency`, `settled_amount` or `fx_rate`, `method`, `bank_reference`)
+    or goods (`item_code`, `quantity`, `estimated_value`): one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
     donor_id: Id | None = None
     pledge_id: Id | None = None
-    amount: PositiveDecimal
+    amount: PositiveDecimal | None = Field(None, description="Money received, in `currency`.")
     currency: Currency | None = Field(None, description="Defaults to the campaign's currency.")
     settled_amount: PositiveDecimal | None = Field(
         None,
@@ -26,8 +30,15 @@ class ContributionCreate(BaseModel):
     fx_rate: PositiveDecimal | None = Field(
         None, description="Campaign currency per unit of `currency`; settled = amount × fx_rate."
     )
+    item_code: ItemCode | None = Field(None, description="Goods received: the item …")
+    quantity: PositiveDecimal | None = Field(None, description="… and how many of its unit.")
+    estimated_value: PositiveDecimal | None = Field(
+        None,
+        description="Goods only: their estimated value in the campaign's currency, reported "
+        "beside the money and never added to it.",
+    )
     received_on: date
-    method: PaymentMethod
+    method: PaymentMethod | None = Field(None, description="Required for money.")
     bank_reference: Annotated[Token | None, Field(max_length=100)] = None
 
     @field_validator("currency", mode="before")
@@ -57,12 +68,16 @@ class Contribution(BaseModel):
     campaign_code: str
     donor_id: int | None
     pledge_id: int | None
-    amount: DecimalString
-    currency: str
-    settled_amount: DecimalString
+    kind: Literal["money", "goods"]
+    amount: DecimalString | None
+    currency: str | None
+    settled_amount: DecimalString | None
     fx_rate: DecimalString | None
+    item_code: str | None
+    quantity: DecimalString | None
+    estimated_value: DecimalString | None
     received_on: date
-    method: PaymentMethod
+    method: PaymentMethod | None
     bank_reference: str | None
     receipt_code: str
     recorded_at: datetime

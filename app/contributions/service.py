@@ -1,7 +1,8 @@
-"""Contribution rules: money received, in any currency, settled in the campaign's.
+"""Contribution rules: money received, in any currency, settled in the campaign's; or
+goods received, counted in their item's unit, with an optional estimated value.
 
 A contribution is never edited. A mistake is corrected by a reversal (a new record that
-cancels the old one), refused when the money has already been allocated.
+cancels the old one), refused when the money or goods have already been allocated.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
-from app.contributions.models import Contribution, ContributionReversal
+from app.contributions.models import Contribution, ContributionReversal, PaymentMethod
 from app.contributions.schemas import ContributionCreate
 from app.dates import not_in_future
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
+from app.items import service as items
+from app.items.models import Item
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -51,7 +54,9 @@ def _check_precision(value: Decimal, currency: str, field: str) -> None:
         )
 
 
-def _settled_amount(campaign: Campaign, body: ContributionCreate, currency: str) -> Decimal:
+def _settled_amount(
+    campaign: Campaign, body: ContributionCreate, amount: Decimal, currency: str
+) -> Decimal:
     if currency == campaign.currency:
         if body.fx_rate is not None:
             raise Invalid.field(
@@ -59,16 +64,16 @@ def _settled_amount(campaign: Campaign, body: ContributionCreate, currency: str)
                 "fx_rate_not_applicable",
                 "fx_rate is only for a currency other than the campaign's",
             )
-        if body.settled_amount is not None and body.settled_amount != body.amount:
+        if body.settled_amount is not None and body.settled_amount != amount:
             raise Invalid.field(
                 "settled_amount",
                 "settled_amount_mismatch",
                 "in the campaign's currency settled_amount must equal amount",
             )
-        return body.amount
+        return amount
     if body.fx_rate is not None:
         quantum = Decimal(1).scaleb(-minor_units(campaign.currency))
-        computed = (body.amount * body.fx_rate).quantize(quantum, rounding=ROUND_HALF_EVEN)
+        computed = (amount * body.fx_rate).quantize(quantum, rounding=ROUND_HALF_EVEN)
         if body.settled_amount is not None and body.settled_amount != computed:
             raise Invalid.field(
                 "settled_amount",
@@ -92,7 +97,9 @@ def _settled_amount(campaign: Campaign, body: ContributionCreate, currency: str)
     return body.settled_amount
 
 
-def _pledge_for(session: Session, campaign: Campaign, body: ContributionCreate) -> Pledge | None:
+def _pledge_for(
+    session: Session, campaign: Campaign, body: ContributionCreate, item: Item | None
+) -> Pledge | None:
     if body.pledge_id is None:
         return None
     pledge = session.get(Pledge, body.pledge_id, populate_existing=True)
@@ -106,6 +113,13 @@ def _pledge_for(session: Session, campaign: Campaign, body: ContributionCreate) 
         raise Conflict(
             "pledge_cancelled",
             f"Pledge {pledge.id} is cancelled; record the money without pledge_id.",
+        )
+    if pledge.item_id != (item.id if item else None):
+        promised = f"goods ({pledge.item_code})" if pledge.item_code else "money"
+        raise Invalid.field(
+            "pledge_id",
+            "pledge_kind_mismatch",
+            f"pledge {pledge.id} promised {promised}: it is fulfilled by the same",
         )
     if body.donor_id is not None and body.donor_id != pledge.donor_id:
         raise Invalid.field(
@@ -128,11 +142,25 @@ def bank_reference_recorded(session: Session, campaign_id: int, bank_reference: 
     return session.scalar(stmt) is not None
 
 
-def _money_postings(
-    contribution: Contribution, campaign: Campaign, *, pledged: bool
-) -> list[Posting]:
+def _postings(contribution: Contribution, campaign: Campaign, *, pledged: bool) -> list[Posting]:
+    """What receiving the contribution does to the campaign's accounts."""
+    if contribution.item is not None:
+        asset = contribution.item.asset
+        quantity = contribution.received
+        postings = [
+            debit(accounts.on_hand(asset), quantity),
+            credit(accounts.goods_donations(asset, pledged=pledged), quantity),
+        ]
+        if contribution.estimated_value is not None:
+            value, offset = accounts.in_kind_value(contribution.item.code, campaign.currency)
+            postings += [
+                debit(value, contribution.estimated_value),
+                credit(offset, contribution.estimated_value),
+            ]
+        return postings
+    assert contribution.currency is not None and contribution.amount is not None
     asset = campaign.currency
-    settled = contribution.settled_amount
+    settled = contribution.received
     postings = [
         debit(accounts.cash(asset), settled),
         credit(
@@ -146,24 +174,60 @@ def _money_postings(
     return postings
 
 
-def create(
-    session: Session, campaign: Campaign, *, contribution_in: ContributionCreate
-) -> Contribution:
-    """Record money received by an open (or closed, for late money) campaign."""
-    head = ledger.lock(session, campaign.id)
-    stamp = ledger.clock(head)
-    session.refresh(campaign)
-    require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "a contribution")
-    body = contribution_in
+def _money_fields(
+    campaign: Campaign, body: ContributionCreate
+) -> tuple[Decimal, str, Decimal, PaymentMethod]:
+    """Amount, currency, settled amount and method of a money contribution, checked."""
+    assert body.amount is not None  # items.money_or_goods made sure
+    if body.estimated_value is not None:
+        raise Invalid.field(
+            "estimated_value", "not_for_money", "estimated_value is for goods, not money"
+        )
+    if body.method is None:
+        raise Invalid.field("method", "method_required", "say how the money was received")
     currency = body.currency or campaign.currency
     if not is_known_currency(currency):
         raise Invalid.field(
             "currency", "unknown_currency", f"{currency} is not an ISO 4217 currency in use"
         )
     _check_precision(body.amount, currency, "amount")
-    settled = _settled_amount(campaign, body, currency)
+    return (
+        body.amount,
+        currency,
+        _settled_amount(campaign, body, body.amount, currency),
+        body.method,
+    )
+
+
+def create(
+    session: Session, campaign: Campaign, *, contribution_in: ContributionCreate
+) -> Contribution:
+    """Record money or goods received by an open (or closed, for late gifts) campaign."""
+    head = ledger.lock(session, campaign.id)
+    stamp = ledger.clock(head)
+    session.refresh(campaign)
+    require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "a contribution")
+    body = contribution_in
+    item = items.money_or_goods(
+        session,
+        amount=body.amount,
+        item_code=body.item_code,
+        quantity=body.quantity,
+        money_only={
+            "currency": body.currency,
+            "settled_amount": body.settled_amount,
+            "fx_rate": body.fx_rate,
+            "method": body.method,
+            "bank_reference": body.bank_reference,
+        },
+    )
+    amount = currency = settled = method = None
+    if item is None:
+        amount, currency, settled, method = _money_fields(campaign, body)
+    elif body.estimated_value is not None:
+        _check_precision(body.estimated_value, campaign.currency, "estimated_value")
     not_in_future(body.received_on, "received_on")
-    pledge = _pledge_for(session, campaign, body)
+    pledge = _pledge_for(session, campaign, body, item)
     donor_id = pledge.donor_id if pledge else body.donor_id
     if donor_id is not None:
         donors.referenced(session, donor_id)
@@ -177,41 +241,59 @@ def create(
         campaign=campaign,
         donor_id=donor_id,
         pledge_id=pledge.id if pledge else None,
-        amount=body.amount,
+        amount=amount,
         currency=currency,
         settled_amount=settled,
         fx_rate=body.fx_rate,
+        item_id=item.id if item else None,
+        item=item,
+        quantity=body.quantity if item else None,
+        estimated_value=body.estimated_value if item else None,
         received_on=body.received_on,
-        method=body.method,
+        method=method,
         bank_reference=body.bank_reference,
         receipt_code=_new_receipt_code(),
         recorded_at=stamp,
     )
     session.add(contribution)
     session.flush()
-    postings = _money_postings(contribution, campaign, pledged=pledge is not None)
+    postings = _postings(contribution, campaign, pledged=pledge is not None)
     if pledge is not None:
-        postings += pledges.apply_fulfilment(pledge, settled)
+        postings += pledges.apply_fulfilment(pledge, contribution.received)
     ledger.post_entry(
         session,
         head,
         kind="contribution_recorded",
-        detail={
-            "contribution_id": contribution.id,
-            "receipt_code": contribution.receipt_code,
-            "donor_id": donor_id,
-            "pledge_id": contribution.pledge_id,
-            "amount": canonical(contribution.amount),
-            "currency": currency,
-            "settled_amount": canonical(settled),
-            "received_on": contribution.received_on.isoformat(),
-            "bank_reference": contribution.bank_reference,
-        },
+        detail=_detail(contribution),
         postings=postings,
-        counters=ledger.Counters(contributions=1),
+        counters=ledger.Counters(contributions=1 if item is None else 0),
         recorded_at=stamp,
     )
     return contribution
+
+
+def _detail(contribution: Contribution) -> dict[str, object]:
+    detail: dict[str, object] = {
+        "contribution_id": contribution.id,
+        "receipt_code": contribution.receipt_code,
+        "donor_id": contribution.donor_id,
+        "pledge_id": contribution.pledge_id,
+        "received_on": contribution.received_on.isoformat(),
+    }
+    if contribution.item is not None:
+        value = contribution.estimated_value
+        return detail | {
+            "item_code": contribution.item.code,
+            "quantity": canonical(contribution.received),
+            "estimated_value": canonical(value) if value is not None else None,
+        }
+    assert contribution.amount is not None
+    return detail | {
+        "amount": canonical(contribution.amount),
+        "currency": contribution.currency,
+        "settled_amount": canonical(contribution.received),
+        "bank_reference": contribution.bank_reference,
+    }
 
 
 def reverse(session: Session, contribution: Contribution, *, reason: str) -> Contribution:
@@ -223,12 +305,14 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
             "contribution_already_reversed", f"Contribution {contribution.id} is already reversed."
         )
     campaign = contribution.campaign
-    available = ledger.balance(session, campaign.id, accounts.cash(campaign.currency))
-    if contribution.settled_amount > available:
+    asset = contribution.item.asset if contribution.item else campaign.currency
+    unit = contribution.item.unit if contribution.item else campaign.currency
+    available = ledger.balance(session, campaign.id, accounts.available(asset))
+    if contribution.received > available:
         raise Conflict(
             "reversal_exceeds_available",
-            f"Reversing {canonical(contribution.settled_amount)} {campaign.currency} would leave allocations "
-            f"larger than the money received: only {canonical(available)} is unallocated. "
+            f"Reversing {canonical(contribution.received)} {unit} would leave allocations "
+            f"larger than what was received: only {canonical(available)} is unallocated. "
             "Cancel allocations first.",
         )
     stamp = ledger.clock(head)
@@ -237,11 +321,11 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
     )
     session.add(reversal)
     postings = accounts.negated(
-        _money_postings(contribution, campaign, pledged=contribution.pledge_id is not None)
+        _postings(contribution, campaign, pledged=contribution.pledge_id is not None)
     )
     if contribution.pledge_id is not None:
         pledge = session.get_one(Pledge, contribution.pledge_id, populate_existing=True)
-        postings += pledges.apply_fulfilment(pledge, -contribution.settled_amount)
+        postings += pledges.apply_fulfilment(pledge, -contribution.received)
     session.flush()
     ledger.post_entry(
         session,
@@ -249,7 +333,7 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
         kind="contribution_reversed",
         detail={"contribution_id": contribution.id, "reversal_id": reversal.id, "reason": reason},
         postings=postings,
-        counters=ledger.Counters(contributions=-1),
+        counters=ledger.Counters(contributions=-1 if contribution.item_id is None else 0),
         recorded_at=stamp,
     )
     session.refresh(contribution)

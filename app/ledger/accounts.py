@@ -1,13 +1,17 @@
-"""The chart of accounts every campaign has, per asset.
+"""The chart of accounts every campaign has, per asset (a currency, or `item:<code>` for goods).
 
 | account                       | normal side | balance means                                        |
 | ----------------------------- | ----------- | ---------------------------------------------------- |
 | `cash`                        | debit       | money received and not allocated (available)         |
+| `on_hand` (asset item:CODE)   | debit       | goods received and not allocated                     |
 | `donations:pledged:{CUR}`     | credit      | money received against pledges, by original currency |
 | `donations:unpledged:{CUR}`   | credit      | money received without a pledge, by original currency|
+| `donations:{side}:in_kind`    | credit      | goods received (asset item:CODE), pledged or not     |
+| `in_kind_value:{CODE}`        | debit       | estimated value of goods received (campaign currency)|
+| `in_kind_value:{CODE}:offset` | credit      | its memo counterpart                                 |
 | `originals:{CUR}` (asset CUR) | debit       | foreign-currency amounts as the donor sent them      |
 | `originals:{CUR}:offset`      | credit      | its memo counterpart                                 |
-| `pledges:commitments`         | credit      | pledged (pledges not cancelled)                      |
+| `pledges:commitments`         | credit      | pledged (pledges not cancelled), per asset           |
 | `pledges:receivable`          | debit       | outstanding: the unfulfilled part of those pledges   |
 | `pledges:fulfilled`           | debit       | received against those pledges                       |
 | `pledges:excess`              | credit      | received beyond what was pledged (over-fulfilment)   |
@@ -15,8 +19,10 @@
 | `delivered:{location}`        | debit       | delivered to a location                              |
 
 So `received = −Σ donations`, `allocated = Σ allocated + Σ delivered`, and because every
-entry balances, `cash = received − allocated`: an allocation that would exceed what was
-received would take `cash` below zero, which the ledger refuses.
+entry balances per asset, `cash = received − allocated` (and `on_hand` likewise per item):
+an allocation that would exceed what was received would take `cash` or `on_hand` below
+zero, which the ledger refuses. Goods never share an asset with money, so they can never
+leak into cash totals; their estimated value lives in memo accounts beside them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 CASH = "cash"
+ON_HAND = "on_hand"
+IN_KIND = "in_kind"
+IN_KIND_VALUE_PREFIX = "in_kind_value:"
+GOODS_ASSET_PREFIX = "item:"
 PLEDGE_COMMITMENTS = "pledges:commitments"
 PLEDGE_RECEIVABLE = "pledges:receivable"
 PLEDGE_FULFILLED = "pledges:fulfilled"
@@ -51,13 +61,38 @@ class Posting:
     amount: Decimal
 
 
+def is_goods(asset: str) -> bool:
+    return asset.startswith(GOODS_ASSET_PREFIX)
+
+
 def cash(asset: str) -> AccountKey:
     return AccountKey(CASH, asset, must_not_go_negative=True)
+
+
+def on_hand(asset: str) -> AccountKey:
+    return AccountKey(ON_HAND, asset, must_not_go_negative=True)
+
+
+def available(asset: str) -> AccountKey:
+    """What is received and not yet allocated: `cash` for money, `on_hand` for goods."""
+    return on_hand(asset) if is_goods(asset) else cash(asset)
 
 
 def donations(asset: str, *, pledged: bool, original_currency: str) -> AccountKey:
     side = "pledged" if pledged else "unpledged"
     return AccountKey(f"{DONATIONS_PREFIX}{side}:{original_currency}", asset)
+
+
+def goods_donations(asset: str, *, pledged: bool) -> AccountKey:
+    return donations(asset, pledged=pledged, original_currency=IN_KIND)
+
+
+def in_kind_value(item_code: str, currency: str) -> tuple[AccountKey, AccountKey]:
+    """The memo pair that records goods' estimated value without touching `cash`."""
+    return (
+        AccountKey(f"{IN_KIND_VALUE_PREFIX}{item_code}", currency),
+        AccountKey(f"{IN_KIND_VALUE_PREFIX}{item_code}:offset", currency),
+    )
 
 
 def originals(currency: str) -> tuple[AccountKey, AccountKey]:

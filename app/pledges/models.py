@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.dates import today_in_vietnam
 from app.db import Amount, Base, UTCDateTime, utcnow
+from app.items.models import MoneyOrGoods, money_or_goods_check
 
 if TYPE_CHECKING:
     from app.campaigns.models import Campaign
@@ -23,18 +24,22 @@ class PledgeStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Pledge(Base):
+class Pledge(MoneyOrGoods, Base):
+    """A promise of money (`amount` in `currency`) or of goods (`quantity` of an item)."""
+
     __tablename__ = "pledges"
-    __table_args__ = (UniqueConstraint("campaign_id", "reference"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "reference"),
+        money_or_goods_check(),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
     reference: Mapped[str] = mapped_column(String(32))
-    amount: Mapped[Decimal] = mapped_column(Amount())
-    currency: Mapped[str] = mapped_column(String(3))
     due_on: Mapped[date | None] = mapped_column(Date)
-    # Kept: the settled amounts of its non-reversed contributions (may exceed `amount`).
+    # Kept: the settled amounts (quantities, for goods) of its non-reversed contributions;
+    # may exceed what was pledged.
     fulfilled_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
@@ -50,17 +55,17 @@ class Pledge(Base):
     def outstanding_amount(self) -> Decimal:
         if self.cancelled_at is not None:
             return Decimal(0)
-        return max(Decimal(0), self.amount - self.fulfilled_amount)
+        return max(Decimal(0), self.size - self.fulfilled_amount)
 
     @property
     def over_fulfilled_amount(self) -> Decimal:
-        return max(Decimal(0), self.fulfilled_amount - self.amount)
+        return max(Decimal(0), self.fulfilled_amount - self.size)
 
     @property
     def status(self) -> PledgeStatus:
         if self.cancelled_at is not None:
             return PledgeStatus.cancelled
-        if self.fulfilled_amount >= self.amount:
+        if self.fulfilled_amount >= self.size:
             return PledgeStatus.fulfilled
         if self.due_on is not None and self.due_on < today_in_vietnam():
             return PledgeStatus.overdue

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.campaigns.schemas import Currency
 from app.ids import Id
+from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
 from app.pledges.models import PledgeStatus
 from app.text import Text
@@ -24,11 +25,15 @@ Reference = Annotated[
 
 
 class PledgeCreate(BaseModel):
+    """Money (`amount`, `currency`) or goods (`item_code`, `quantity`): one of the two."""
+
     model_config = ConfigDict(extra="forbid")
 
     donor_id: Id
-    amount: PositiveDecimal
-    currency: Currency | None = None
+    amount: PositiveDecimal | None = Field(None, description="Money pledged.")
+    currency: Currency | None = Field(None, description="Must be the campaign's currency.")
+    item_code: ItemCode | None = Field(None, description="Goods pledged: the item …")
+    quantity: PositiveDecimal | None = Field(None, description="… and how many of its unit.")
     due_on: date | None = None
     reference: Reference | None = None
 
@@ -51,10 +56,15 @@ class Pledge(BaseModel):
     campaign_code: str
     donor_id: Id
     reference: str
-    amount: DecimalString
-    currency: str
+    kind: Literal["money", "goods"]
+    amount: DecimalString | None
+    currency: str | None
+    item_code: str | None
+    quantity: DecimalString | None
     due_on: date | None
-    fulfilled_amount: DecimalString
+    fulfilled_amount: DecimalString = Field(
+        description="Received against the pledge: money in its currency, goods in the item's unit."
+    )
     outstanding_amount: DecimalString
     over_fulfilled_amount: DecimalString
     status: PledgeStatus

@@ -1,4 +1,4 @@
-"""Pledge rules and the pledge side of the ledger.
+"""Pledge rules and the pledge side of the ledger, for money and for goods alike.
 
 Four accounts keep every pledge figure (see `ledger.accounts`): commitments (pledged),
 receivable (outstanding), fulfilled and excess. Fulfilment moves the capped part of a
@@ -18,6 +18,7 @@ from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
+from app.items import service as items
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -54,23 +55,32 @@ def _reference_taken(session: Session, campaign_id: int, reference: str) -> bool
 
 
 def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> Pledge:
-    """Record a donor's promise to an open campaign."""
+    """Record a donor's promise of money or goods to an open campaign."""
     head = ledger.lock(session, campaign.id)
     session.refresh(campaign)
     require_status(campaign, {CampaignStatus.open}, "a pledge")
-    currency = pledge_in.currency or campaign.currency
-    if currency != campaign.currency:
-        raise Invalid.field(
-            "currency",
-            "pledge_currency_mismatch",
-            f"pledges are made in the campaign's currency ({campaign.currency})",
-        )
-    if not fits_currency(pledge_in.amount, currency):
-        raise Invalid.field(
-            "amount",
-            "amount_precision_exceeds_currency",
-            f"{currency} does not allow that many decimal places",
-        )
+    item = items.money_or_goods(
+        session,
+        amount=pledge_in.amount,
+        item_code=pledge_in.item_code,
+        quantity=pledge_in.quantity,
+        money_only={"currency": pledge_in.currency},
+    )
+    currency = None
+    if item is None:
+        currency = pledge_in.currency or campaign.currency
+        if currency != campaign.currency:
+            raise Invalid.field(
+                "currency",
+                "pledge_currency_mismatch",
+                f"pledges are made in the campaign's currency ({campaign.currency})",
+            )
+        if pledge_in.amount is not None and not fits_currency(pledge_in.amount, currency):
+            raise Invalid.field(
+                "amount",
+                "amount_precision_exceeds_currency",
+                f"{currency} does not allow that many decimal places",
+            )
     donor = donors.referenced(session, pledge_in.donor_id)
     if pledge_in.reference and _reference_taken(session, campaign.id, pledge_in.reference):
         raise Conflict(
@@ -82,30 +92,37 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
         campaign=campaign,
         donor_id=donor.id,
         reference=pledge_in.reference or _new_reference(session, campaign),
-        amount=pledge_in.amount,
+        amount=pledge_in.amount if item is None else None,
         currency=currency,
+        item_id=item.id if item else None,
+        item=item,
+        quantity=pledge_in.quantity if item else None,
         due_on=pledge_in.due_on,
         fulfilled_amount=Decimal(0),
         created_at=ledger.clock(head),
     )
     session.add(pledge)
     session.flush()
-    asset = campaign.currency
+    asset = pledge.asset
+    detail = {
+        "pledge_id": pledge.id,
+        "donor_id": donor.id,
+        "reference": pledge.reference,
+        "amount": canonical(pledge.size),
+    }
+    if item is not None:
+        detail |= {"item_code": item.code, "quantity": detail.pop("amount")}
     ledger.post_entry(
         session,
         head,
         kind="pledge_recorded",
-        detail={
-            "pledge_id": pledge.id,
-            "donor_id": donor.id,
-            "reference": pledge.reference,
-            "amount": canonical(pledge.amount),
-        },
+        detail=detail,
         postings=[
-            debit(accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), pledge.amount),
-            credit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), pledge.amount),
+            debit(accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), pledge.size),
+            credit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), pledge.size),
         ],
-        counters=ledger.Counters(pledges=1),
+        # The reconciliation's pledges_count is a money figure, like contributions_count.
+        counters=ledger.Counters(pledges=1 if item is None else 0),
         recorded_at=pledge.created_at,
     )
     return pledge
@@ -120,14 +137,15 @@ def cancel(session: Session, pledge: Pledge, *, reason: str | None) -> Pledge:
             "pledge_already_cancelled",
             f"Pledge {pledge.id} was cancelled at {pledge.cancelled_at}.",
         )
-    if pledge.fulfilled_amount >= pledge.amount:
+    if pledge.fulfilled_amount >= pledge.size:
         raise Conflict(
             "pledge_already_fulfilled",
             f"Pledge {pledge.id} is fulfilled; there is nothing left to cancel.",
         )
-    asset = pledge.currency
+    asset = pledge.asset
+    size = pledge.size
     fulfilled = pledge.fulfilled_amount
-    capped = min(pledge.amount, fulfilled)
+    capped = min(size, fulfilled)
     pledge.cancelled_at = ledger.clock(head)
     pledge.cancel_reason = reason
     ledger.post_entry(
@@ -136,14 +154,12 @@ def cancel(session: Session, pledge: Pledge, *, reason: str | None) -> Pledge:
         kind="pledge_cancelled",
         detail={"pledge_id": pledge.id, "reason": reason},
         postings=[
-            debit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), pledge.amount),
-            credit(
-                accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), pledge.amount - capped
-            ),
+            debit(accounts.pledge_account(accounts.PLEDGE_COMMITMENTS, asset), size),
+            credit(accounts.pledge_account(accounts.PLEDGE_RECEIVABLE, asset), size - capped),
             credit(accounts.pledge_account(accounts.PLEDGE_FULFILLED, asset), fulfilled),
             debit(accounts.pledge_account(accounts.PLEDGE_EXCESS, asset), fulfilled - capped),
         ],
-        counters=ledger.Counters(pledges=-1),
+        counters=ledger.Counters(pledges=-1 if pledge.item_id is None else 0),
         recorded_at=pledge.cancelled_at,
     )
     return pledge
@@ -160,8 +176,8 @@ def apply_fulfilment(pledge: Pledge, delta: Decimal) -> list[Posting]:
     pledge.fulfilled_amount = after
     if pledge.cancelled_at is not None:
         return []
-    asset = pledge.currency
-    capped_before, capped_after = min(pledge.amount, before), min(pledge.amount, after)
+    asset = pledge.asset
+    capped_before, capped_after = min(pledge.size, before), min(pledge.size, after)
     to_fulfilled = capped_after - capped_before
     to_excess = (after - capped_after) - (before - capped_before)
     return [

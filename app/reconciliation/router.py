@@ -12,7 +12,11 @@ from app.reconciliation import schemas, service
 router = APIRouter(prefix="/v1", tags=["reconciliation"], route_class=TransactionalRoute)
 
 
-@router.get("/campaigns/{code}/reconciliation", response_model=schemas.Reconciliation)
+@router.get(
+    "/campaigns/{code}/reconciliation",
+    response_model=schemas.Reconciliation,
+    response_model_exclude_none=True,
+)
 def get_reconciliation(
     campaign: CampaignDep,
     session: SessionDep,
@@ -26,5 +30,14 @@ def get_reconciliation(
         Literal["kept", "full"],
         Query(description="`full` also replays every entry: hash chain and kept balances."),
     ] = "kept",
+    include_children: Annotated[
+        bool, Query(description="Add in the figures of every sub-campaign below this one.")
+    ] = False,
 ) -> schemas.Reconciliation:
-    return service.reconcile(session, campaign, as_of=as_of, verify_full=verify == "full")
+    return service.reconcile(
+        session,
+        campaign,
+        as_of=as_of,
+        verify_full=verify == "full",
+        include_children=include_children,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CampaignHeader(BaseModel):
@@ -49,6 +49,10 @@ class GoodsLine(BaseModel):
     allocated: str
     delivered: str
     on_hand: str
+    estimated_value: str = Field(
+        description="Donors' estimate of the goods received, in the campaign's currency; "
+        "never part of the money figures."
+    )
 
 
 class Check(BaseModel):
@@ -62,6 +66,12 @@ class LedgerState(BaseModel):
     head_hash: str
 
 
+class ChildLedger(BaseModel):
+    code: str
+    entries: int
+    head_hash: str
+
+
 class Reconciliation(BaseModel):
     campaign: CampaignHeader
     as_of: str
@@ -69,3 +79,8 @@ class Reconciliation(BaseModel):
     goods: list[GoodsLine]
     checks: list[Check]
     ledger: LedgerState
+    children: list[ChildLedger] | None = Field(
+        None,
+        description="With include_children=true: the sub-campaigns added in, each with its "
+        "own chain; `ledger` stays the parent's. Absent otherwise.",
+    )

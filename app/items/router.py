@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from app.db import SessionDep, TransactionalRoute
+from app.items import schemas, service
+from app.items.models import Item
+from app.items.schemas import ITEM_CODE_PATTERN
+from app.pagination import Page, PageDep, paginate
+from app.text import SearchQuery
+
+router = APIRouter(prefix="/v1/items", tags=["items"], route_class=TransactionalRoute)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Item)
+def create_item(body: schemas.ItemCreate, session: SessionDep) -> Item:
+    return service.create(session, item_in=body)
+
+
+@router.get("", response_model=Page[schemas.Item])
+def list_items(session: SessionDep, page: PageDep, q: SearchQuery = None) -> Page[schemas.Item]:
+    return paginate(session, service.search(q=q), Item.id, page, schemas.Item.model_validate)
+
+
+@router.get("/{item_code}", response_model=schemas.Item)
+def get_item(
+    item_code: Annotated[str, Path(max_length=64, pattern=ITEM_CODE_PATTERN)], session: SessionDep
+) -> Item:
+    return service.get_by_code(session, item_code)

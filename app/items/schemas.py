@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.text import Text
+
+ITEM_CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+ItemCode = Annotated[
+    str,
+    Field(
+        min_length=2,
+        max_length=64,
+        pattern=ITEM_CODE_PATTERN,
+        examples=["breeding-goat"],
+        description="Lower-case letters, digits and single dashes.",
+    ),
+]
+
+
+class ItemCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: ItemCode
+    name: Annotated[Text, Field(max_length=200, examples=["Dê giống"])]
+    unit: Annotated[
+        Text,
+        Field(max_length=20, examples=["con"], description="What one counts: con, kg, thùng, bộ."),
+    ]
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    unit: str
+    created_at: datetime
