@@ -314,3 +314,75 @@ def test_concurrent_reversals_and_allocations_keep_allocated_within_received(
     assert money["available"] == "0"
     assert money["contributions_count"] == 10 - reversed_
     assert reconciliation["ledger"]["entries"] == 2 + 10 + allocated + reversed_
+
+
+def test_concurrent_goods_allocations_never_take_stock_below_zero(
+    live_server: LiveServer,
+) -> None:
+    """60 breeding goats on hand, 40 requests for 7 each, and goat reversals racing them:
+    stock never goes below zero, whoever wins."""
+    code = "de-giong-tan-ky-race"
+    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+        _open_campaign(client, code)
+        _ok(
+            client.post(
+                "/v1/items", json={"code": "breeding-goat", "name": "Dê giống", "unit": "con"}
+            )
+        )
+        gifts = [
+            _ok(
+                client.post(
+                    f"/v1/campaigns/{code}/contributions",
+                    json={
+                        "item_code": "breeding-goat",
+                        "quantity": str(q),
+                        "received_on": "2024-09-10",
+                    },
+                )
+            )
+            for q in (30, 20, 10)
+        ]
+        location_id = _location(client, "Xã Tân Hợp")
+
+    allocation = {
+        "location_id": location_id,
+        "item_code": "breeding-goat",
+        "quantity": "7",
+        "purpose": "Hỗ trợ sinh kế",
+    }
+    reversals = [
+        (f"/v1/contributions/{gift['id']}/reverse", {"reason": "Nhập trùng"}) for gift in gifts
+    ]
+    requests = [(f"/v1/campaigns/{code}/allocations", allocation)] * 40
+    requests[5:5] = reversals[:1]
+    requests[20:20] = reversals[1:2]
+    requests[35:35] = reversals[2:]
+    responses = asyncio.run(_race(live_server.base_url, requests))
+
+    allocations = [r for r in responses if r.request.url.path.endswith("/allocations")]
+    reversed_ = [r for r in responses if r.request.url.path.endswith("/reverse")]
+    assert {r.status_code for r in allocations} <= {201, 409}, _describe(allocations)
+    assert {r.status_code for r in reversed_} <= {200, 409}, _describe(reversed_)
+    for response in allocations:
+        if response.status_code == 409:
+            _assert_conflict(response, "allocation_exceeds_available")
+    for response in reversed_:
+        if response.status_code == 409:
+            _assert_conflict(response, "reversal_exceeds_available")
+    granted = sum(r.status_code == 201 for r in allocations)
+    received = 60 - sum(
+        Decimal(gift["quantity"])
+        for gift, r in zip(gifts, reversed_, strict=True)
+        if r.status_code == 200
+    )
+    assert 7 * granted <= received
+    # Nobody was refused while 7 goats were still there: what is left is less than 7.
+    assert received - 7 * granted < 7
+
+    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+        reconciliation = _verified_reconciliation(client, code)
+    (goats,) = reconciliation["goods"]
+    assert Decimal(goats["received"]) == received
+    assert Decimal(goats["allocated"]) == 7 * granted
+    assert Decimal(goats["on_hand"]) == received - 7 * granted >= 0
+    assert reconciliation["money"]["received"] == "0"

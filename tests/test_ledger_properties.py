@@ -1,5 +1,6 @@
-"""Stateful property test: random pledges, contributions, reversals and allocations
-through the HTTP API, checked after every step against an independent model.
+"""Stateful property test: random pledges, contributions, reversals and allocations, of
+money and of goods, through the HTTP API, checked after every step against an
+independent model.
 
 The model below is plain `Decimal` arithmetic over the test's own records of what it
 sent and what the API accepted; it never calls app code. Its figures follow DESIGN.md
@@ -16,6 +17,10 @@ sent and what the API accepted; it never calls app code. Its figures follow DESI
 - received_by_currency: one line per currency with a non-reversed contribution, sorted,
   the campaign's own (VND) always present;
 - by_location: locations with a non-zero allocated or delivered figure, sorted by id.
+- goods: the same figures per item, in the item's unit (goats counted whole, rice in kg
+  to the gram), one line per item with anything pledged, received or allocated, sorted by
+  code; on_hand = received − allocated never below zero; estimated_value sums the
+  estimates of its non-reversed contributions; goods never change a money figure.
 
 A refused request (409) must write nothing: the ledger's entry count is modelled too.
 
@@ -74,12 +79,20 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+# Goods: whole goats, and rice in kg to the gram.
+goat_quantities = st.integers(min_value=1, max_value=200).map(Decimal)
+rice_quantities = st.integers(min_value=1, max_value=10**7).map(lambda g: Decimal(g).scaleb(-3))
+ITEMS = {"goat": ("Dê giống", "con", goat_quantities), "rice": ("Gạo tẻ", "kg", rice_quantities)}
+
+
+# `item` is None for money; for goods, amounts are quantities and `settled` is the quantity.
 @dataclass
 class PledgeRecord:
     id: int
     donor_id: int
     amount: Decimal
     cancelled: bool = False
+    item: str | None = None
 
 
 @dataclass
@@ -90,6 +103,8 @@ class ContributionRecord:
     settled: Decimal
     pledge_id: int | None
     reversed: bool = False
+    item: str | None = None
+    estimated: Decimal = ZERO
 
 
 @dataclass
@@ -98,6 +113,7 @@ class AllocationRecord:
     location_id: int
     amount: Decimal
     status: str = "allocated"  # allocated → delivered, or cancelled
+    item: str | None = None
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -109,6 +125,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.code = ""
         self.donors: list[int] = []
         self.locations: dict[int, str] = {}
+        # Item kind ("goat", "rice") → this run's item code (items are global).
+        self.items: dict[str, str] = {}
         self.pledges: dict[int, PledgeRecord] = {}
         self.contributions: dict[int, ContributionRecord] = {}
         self.allocations: dict[int, AllocationRecord] = {}
@@ -142,6 +160,13 @@ class LedgerMachine(RuleBasedStateMachine):
                 201,
             )
             self.locations[location["id"]] = nfc(f"{name} {suffix}")
+        for kind, (name, unit, _) in ITEMS.items():
+            code = f"{kind}-{suffix}"
+            self.expect(
+                self.client.post("/v1/items", json={"code": code, "name": name, "unit": unit}),
+                201,
+            )
+            self.items[kind] = code
         # Creating and opening the campaign are on its chain; nothing else is yet.
         self.entries = self.reconciliation()["ledger"]["entries"]
         assert self.entries >= 1
@@ -171,36 +196,80 @@ class LedgerMachine(RuleBasedStateMachine):
     # --------------------------------------------------------------- the model
 
     def fulfilled(self, pledge_id: int) -> Decimal:
-        return sum((c.settled for c in self.live_contributions() if c.pledge_id == pledge_id), ZERO)
+        return sum(
+            (
+                c.settled
+                for c in self.contributions.values()
+                if c.pledge_id == pledge_id and not c.reversed
+            ),
+            ZERO,
+        )
 
-    def live_contributions(self) -> list[ContributionRecord]:
-        return [c for c in self.contributions.values() if not c.reversed]
+    def live_contributions(self, item: str | None = None) -> list[ContributionRecord]:
+        return [c for c in self.contributions.values() if not c.reversed and c.item == item]
 
-    def live_pledges(self) -> list[PledgeRecord]:
-        return [p for p in self.pledges.values() if not p.cancelled]
+    def live_pledges(self, item: str | None = None) -> list[PledgeRecord]:
+        return [p for p in self.pledges.values() if not p.cancelled and p.item == item]
 
-    def received(self) -> Decimal:
-        return sum((c.settled for c in self.live_contributions()), ZERO)
+    def allocations_of(self, item: str | None, *statuses: str) -> Decimal:
+        return sum(
+            (
+                a.amount
+                for a in self.allocations.values()
+                if a.item == item and a.status in statuses
+            ),
+            ZERO,
+        )
 
-    def allocated(self) -> Decimal:
-        return sum((a.amount for a in self.allocations.values() if a.status != "cancelled"), ZERO)
+    def received(self, item: str | None = None) -> Decimal:
+        return sum((c.settled for c in self.live_contributions(item)), ZERO)
 
-    def available(self) -> Decimal:
-        return self.received() - self.allocated()
+    def allocated(self, item: str | None = None) -> Decimal:
+        return self.allocations_of(item, "allocated", "delivered")
+
+    def available(self, item: str | None = None) -> Decimal:
+        return self.received(item) - self.allocated(item)
+
+    def expected_goods(self) -> list[dict[str, Any]]:
+        lines = []
+        for kind, code in sorted(self.items.items(), key=lambda pair: pair[1]):
+            pledged = sum((p.amount for p in self.live_pledges(kind)), ZERO)
+            received, allocated = self.received(kind), self.allocated(kind)
+            if not (pledged or received or allocated):
+                continue
+            name, unit, _ = ITEMS[kind]
+            lines.append(
+                {
+                    "item_code": code,
+                    "item_name": name,
+                    "unit": unit,
+                    "pledged": text(pledged),
+                    "received": text(received),
+                    "allocated": text(allocated),
+                    "delivered": text(self.allocations_of(kind, "delivered")),
+                    "on_hand": text(received - allocated),
+                    "estimated_value": text(
+                        sum((c.estimated for c in self.live_contributions(kind)), ZERO)
+                    ),
+                }
+            )
+        return lines
 
     def expected_money(self) -> dict[str, Any]:
         live = self.live_contributions()
         pledges = self.live_pledges()
-        delivered = sum(
-            (a.amount for a in self.allocations.values() if a.status == "delivered"), ZERO
-        )
+        delivered = self.allocations_of(None, "delivered")
         by_currency: dict[str, tuple[Decimal, Decimal]] = {CAMPAIGN_CURRENCY: (ZERO, ZERO)}
         for c in live:
             amount, settled = by_currency.get(c.currency, (ZERO, ZERO))
             by_currency[c.currency] = (amount + c.amount, settled + c.settled)
         by_location = []
         for location_id in sorted(self.locations):
-            here = [a for a in self.allocations.values() if a.location_id == location_id]
+            here = [
+                a
+                for a in self.allocations.values()
+                if a.location_id == location_id and a.item is None
+            ]
             allocated_here = sum((a.amount for a in here if a.status != "cancelled"), ZERO)
             delivered_here = sum((a.amount for a in here if a.status == "delivered"), ZERO)
             if allocated_here == 0 and delivered_here == 0:
@@ -243,7 +312,9 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             status = "open"
         return {
-            "amount": text(pledge.amount),
+            "amount": None if pledge.item else text(pledge.amount),
+            "quantity": text(pledge.amount) if pledge.item else None,
+            "item_code": self.items[pledge.item] if pledge.item else None,
             "fulfilled_amount": text(fulfilled),
             "outstanding_amount": text(
                 ZERO if pledge.cancelled else max(ZERO, pledge.amount - fulfilled)
@@ -315,8 +386,7 @@ class LedgerMachine(RuleBasedStateMachine):
         elif data.draw(st.booleans(), label="named"):
             body["donor_id"] = data.draw(st.sampled_from(self.donors), label="donor")
         response = self.client.post(f"/v1/campaigns/{self.code}/contributions", json=body)
-        if pledge is not None and pledge.cancelled:
-            self.expect(response, 409, "pledge_cancelled")
+        if not self.pledge_accepts(response, pledge, None):
             return
         created = self.expect(response, 201)
         assert created["status"] == "recorded"
@@ -329,14 +399,78 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self.entries += 1
 
-    def draw_settled(self, data: st.DataObject, pledge: PledgeRecord | None) -> Decimal:
+    def pledge_accepts(self, response: Any, pledge: PledgeRecord | None, item: str | None) -> bool:
+        """Whether a contribution against `pledge` must be recorded; checks the refusal if not."""
+        if pledge is not None and pledge.cancelled:
+            self.expect(response, 409, "pledge_cancelled")
+            return False
+        if pledge is not None and pledge.item != item:
+            self.expect(response, 422, "pledge_kind_mismatch")
+            return False
+        return True
+
+    def draw_settled(
+        self,
+        data: st.DataObject,
+        pledge: PledgeRecord | None,
+        item: str | None = None,
+    ) -> Decimal:
         """Random, or exactly what the pledge still lacks, or a bit more (over-fulfilment)."""
-        options = [vnd_amounts]
-        if pledge is not None and not pledge.cancelled:
+        options = [vnd_amounts if item is None else ITEMS[item][2]]
+        if pledge is not None and not pledge.cancelled and pledge.item == item:
             remaining = pledge.amount - self.fulfilled(pledge.id)
-            if remaining > 0:
+            if remaining > 0 and item is None:
                 options += [st.just(int(remaining)), st.integers(1, int(remaining) + 1_000)]
+            elif remaining > 0:
+                options += [st.just(remaining), st.just(remaining + 1)]
         return Decimal(data.draw(st.one_of(*options), label="settled"))
+
+    @rule(data=st.data(), kind=st.sampled_from(sorted(ITEMS)))
+    def create_goods_pledge(self, data: st.DataObject, kind: str) -> None:
+        donor_id = data.draw(st.sampled_from(self.donors), label="donor")
+        quantity = data.draw(ITEMS[kind][2], label="quantity")
+        body = {"donor_id": donor_id, "item_code": self.items[kind], "quantity": text(quantity)}
+        created = self.expect(
+            self.client.post(f"/v1/campaigns/{self.code}/pledges", json=body), 201
+        )
+        assert (created["kind"], created["quantity"]) == ("goods", text(quantity))
+        self.pledges[created["id"]] = PledgeRecord(created["id"], donor_id, quantity, item=kind)
+        self.entries += 1
+
+    @rule(data=st.data(), kind=st.sampled_from(sorted(ITEMS)))
+    def contribute_goods(self, data: st.DataObject, kind: str) -> None:
+        pledge = self.draw_pledge(data)
+        quantity = self.draw_settled(data, pledge, kind)
+        body: dict[str, Any] = {
+            "item_code": self.items[kind],
+            "quantity": text(quantity),
+            "received_on": RECEIVED_ON,
+        }
+        estimated = data.draw(st.none() | st.integers(1, 10**12), label="estimated_value")
+        if estimated is not None:
+            body["estimated_value"] = text(Decimal(estimated))
+        if pledge is not None:
+            body["pledge_id"] = pledge.id
+        response = self.client.post(f"/v1/campaigns/{self.code}/contributions", json=body)
+        if not self.pledge_accepts(response, pledge, kind):
+            return
+        created = self.expect(response, 201)
+        assert (created["kind"], created["quantity"], created["amount"]) == (
+            "goods",
+            text(quantity),
+            None,
+        )
+        value = Decimal(body.get("estimated_value", "0"))
+        self.contributions[created["id"]] = ContributionRecord(
+            created["id"],
+            quantity,
+            "",
+            quantity,
+            pledge.id if pledge else None,
+            item=kind,
+            estimated=value,
+        )
+        self.entries += 1
 
     @rule(data=st.data())
     def contribute_vnd(self, data: st.DataObject) -> None:
@@ -364,7 +498,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if contribution.reversed:
             self.expect(response, 409, "contribution_already_reversed")
-        elif contribution.settled > self.available():
+        elif contribution.settled > self.available(contribution.item):
             self.expect(response, 409, "reversal_exceeds_available")
         else:
             reversed_ = self.expect(response, 200)
@@ -404,6 +538,31 @@ class LedgerMachine(RuleBasedStateMachine):
         assert created["status"] == "allocated"
         assert created["amount"] == text(amount)
         self.allocations[created["id"]] = AllocationRecord(created["id"], location_id, amount)
+        self.entries += 1
+
+    @rule(data=st.data(), kind=st.sampled_from(sorted(ITEMS)))
+    def allocate_goods(self, data: st.DataObject, kind: str) -> None:
+        location_id = data.draw(st.sampled_from(sorted(self.locations)), label="location")
+        on_hand = self.available(kind)
+        options = [ITEMS[kind][2]]
+        if on_hand > 0:
+            options += [st.just(on_hand), st.just(on_hand), st.just(on_hand + 1)]
+        quantity = data.draw(st.one_of(*options), label="quantity")
+        body = {
+            "location_id": location_id,
+            "item_code": self.items[kind],
+            "quantity": text(quantity),
+            "purpose": "Hỗ trợ sinh kế",
+        }
+        response = self.client.post(f"/v1/campaigns/{self.code}/allocations", json=body)
+        if quantity > on_hand:
+            self.expect(response, 409, "allocation_exceeds_available")
+            return
+        created = self.expect(response, 201)
+        assert (created["kind"], created["quantity"]) == ("goods", text(quantity))
+        self.allocations[created["id"]] = AllocationRecord(
+            created["id"], location_id, quantity, item=kind
+        )
         self.entries += 1
 
     def expect_open_allocation(self, response: Any, allocation: AllocationRecord) -> bool:
@@ -455,6 +614,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         body = self.expect(response, 200)
         assert body["money"] == self.expected_money()
+        assert body["goods"] == self.expected_goods()
         failed = [check for check in body["checks"] if not check["ok"]]
         assert not failed, failed
         names = {check["name"] for check in body["checks"]}
@@ -472,6 +632,7 @@ class LedgerMachine(RuleBasedStateMachine):
         body = self.reconciliation(verify="full")
         assert all(check["ok"] for check in body["checks"]), body["checks"]
         assert body["money"] == self.expected_money()
+        assert body["goods"] == self.expected_goods()
         audit = self.expect(self.client.get("/v1/audit/verify"), 200)
         assert audit["ok"] is True, audit
         for pledge in self.pledges.values():
@@ -489,6 +650,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert again.content == content, f"reconciliation as of {as_of} changed"
             then = self.reconciliation(as_of=as_of, verify="full")
             assert then["money"] == json.loads(content)["money"]
+            assert then["goods"] == json.loads(content)["goods"]
             failed = [check for check in then["checks"] if not check["ok"]]
             assert not failed, f"as of {as_of}: {failed}"
 
