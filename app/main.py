@@ -14,6 +14,7 @@ from app.campaigns.router import router as campaigns_router
 from app.config import get_settings
 from app.contributions.router import router as contributions_router
 from app.db import Database
+from app.distribution.router import router as distribution_router
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
 from app.items.router import router as items_router
@@ -56,6 +57,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         locations_router,
         allocations_router,
         reconciliation_router,
+        distribution_router,
         ledger_router,
         audit_router,
     ):

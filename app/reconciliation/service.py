@@ -408,7 +408,8 @@ def _goods_lines(session: Session, books: Books) -> list[schemas.GoodsLine]:
     ]
 
 
-def _checked_as_of(as_of: datetime | None) -> datetime | None:
+def checked_as_of(as_of: datetime | None) -> datetime | None:
+    """`as_of` in UTC; a 422 unless it has a zone and is not in the future."""
     if as_of is None:
         return None
     try:
@@ -511,7 +512,7 @@ def reconcile(
 ) -> schemas.Reconciliation:
     """The campaign's reconciliation as recorded at `as_of` (now when omitted); with
     `include_children`, its sub-campaigns' figures are added in and each is checked too."""
-    as_of = _checked_as_of(as_of)
+    as_of = checked_as_of(as_of)
     balances = ledger.balances(session, campaign.id, as_of=as_of)
     if balances.seq == 0:
         raise Invalid.field(

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.campaigns.router import CampaignDep
+from app.db import SessionDep, TransactionalRoute
+from app.distribution import schemas, service
+from app.locations.models import LocationLevel
+
+router = APIRouter(prefix="/v1", tags=["distribution"], route_class=TransactionalRoute)
+
+
+@router.get("/campaigns/{code}/distribution", response_model=schemas.Distribution)
+def get_distribution(
+    campaign: CampaignDep,
+    session: SessionDep,
+    level: Annotated[
+        LocationLevel | None,
+        Query(description="Roll places up to this level (a commune counts for its district)."),
+    ] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="Recording time (RFC 3339 with zone). Default: now.")
+    ] = None,
+) -> schemas.Distribution:
+    return service.distribution(session, campaign, level=level, as_of=as_of)

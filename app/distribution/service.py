@@ -1,0 +1,118 @@
+"""Distribution: allocations rolled up the location tree to one level.
+
+Read from the ledger's kept balances (one `allocated:` and one `delivered:` account per
+location and asset), so its cost does not grow with the number of allocations. A
+commune's delivery counts for its district and its province: each place is mapped to
+its ancestor at the requested level, and places with no ancestor there keep their line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.campaigns.models import Campaign
+from app.distribution import schemas
+from app.items.models import ASSET_PREFIX, Item
+from app.ledger import service as ledger
+from app.locations.models import Location, LocationLevel
+from app.money import canonical
+from app.reconciliation.service import Figures, checked_as_of, read_books
+
+ZERO = Decimal(0)
+
+
+def _with_ancestors(session: Session, location_ids: set[int]) -> dict[int, Location]:
+    """The locations and all their ancestors: one query per tree level, not per place."""
+    found: dict[int, Location] = {}
+    wanted = set(location_ids)
+    while wanted:
+        rows = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
+        found |= {row.id: row for row in rows}
+        wanted = {row.parent_id for row in rows if row.parent_id is not None} - set(found)
+    return found
+
+
+def _rolled_up_to(
+    location_id: int, level: LocationLevel | None, tree: dict[int, Location]
+) -> Location:
+    place = tree[location_id]
+    if level is None:
+        return place
+    node: Location | None = place
+    while node is not None:
+        if node.level == level:
+            return node
+        node = tree.get(node.parent_id) if node.parent_id is not None else None
+    return place
+
+
+def distribution(
+    session: Session, campaign: Campaign, *, level: LocationLevel | None, as_of: datetime | None
+) -> schemas.Distribution:
+    """Money and goods allocated and delivered per place, rolled up to `level`."""
+    as_of = checked_as_of(as_of)
+    balances = ledger.balances(session, campaign.id, as_of=as_of)
+    books = read_books(balances, campaign.currency)
+    assets: dict[str, Figures] = {campaign.currency: books.money, **books.goods}
+    location_ids = {
+        loc
+        for figures in assets.values()
+        for loc in (*figures.open_allocations, *figures.deliveries)
+    }
+    tree = _with_ancestors(session, location_ids)
+    # place id → asset → [allocated, delivered]
+    totals: dict[int, dict[str, list[Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: [ZERO, ZERO])
+    )
+    for asset, figures in assets.items():
+        for loc, amount in figures.open_allocations.items():
+            totals[_rolled_up_to(loc, level, tree).id][asset][0] += amount
+        for loc, amount in figures.deliveries.items():
+            into = totals[_rolled_up_to(loc, level, tree).id][asset]
+            into[0] += amount  # delivered was allocated too
+            into[1] += amount
+    codes = [asset.removeprefix(ASSET_PREFIX) for asset in books.goods]
+    items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
+    places = []
+    for place_id in sorted(totals):
+        per_asset = totals[place_id]
+        if not any(allocated for allocated, _ in per_asset.values()):
+            continue  # everything allocated here was cancelled
+        allocated, delivered = per_asset.get(campaign.currency, [ZERO, ZERO])
+        goods = [
+            schemas.GoodsAtPlace(
+                item_code=(code := asset.removeprefix(ASSET_PREFIX)),
+                item_name=items[code].name,
+                unit=items[code].unit,
+                allocated=canonical(amounts[0]),
+                delivered=canonical(amounts[1]),
+            )
+            for asset, amounts in sorted(per_asset.items())
+            if asset != campaign.currency and amounts[0] != 0
+        ]
+        place = tree[place_id]
+        places.append(
+            schemas.Place(
+                location_id=place.id,
+                location_name=place.name,
+                level=place.level,
+                money=schemas.MoneyAtPlace(
+                    allocated=canonical(allocated), delivered=canonical(delivered)
+                ),
+                goods=goods,
+            )
+        )
+    moment = as_of or balances.recorded_at
+    assert moment is not None  # every campaign's chain starts with its creation
+    return schemas.Distribution(
+        campaign_code=campaign.code,
+        currency=campaign.currency,
+        level=level,
+        as_of=ledger.rfc3339(moment),
+        places=places,
+    )
