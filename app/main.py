@@ -21,6 +21,7 @@ from app.items.router import router as items_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
+from app.public.router import router as public_router
 from app.reconciliation.router import router as reconciliation_router
 
 DESCRIPTION = """
@@ -60,6 +61,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         distribution_router,
         ledger_router,
         audit_router,
+        public_router,
     ):
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from app.items.models import MoneyOrGoods
 
 if TYPE_CHECKING:
     from app.campaigns.models import Campaign
+    from app.donors.models import Donor
 
 
 class PaymentMethod(StrEnum):
@@ -57,6 +58,8 @@ class Contribution(MoneyOrGoods, Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(lazy="selectin")
+    # Loaded only where asked for (selectinload), never by surprise.
+    donor: Mapped[Donor | None] = relationship(lazy="raise")
     reversal: Mapped[ContributionReversal | None] = relationship(
         lazy="selectin", back_populates="contribution"
     )

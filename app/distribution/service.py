@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign
 from app.distribution import schemas
-from app.items.models import ASSET_PREFIX, Item
+from app.items import service as item_service
+from app.items.models import ASSET_PREFIX
 from app.ledger import service as ledger
 from app.locations.models import Location, LocationLevel
 from app.money import canonical
@@ -57,7 +58,7 @@ def distribution(
     """Money and goods allocated and delivered per place, rolled up to `level`."""
     as_of = checked_as_of(as_of)
     balances = ledger.balances(session, campaign.id, as_of=as_of)
-    books = read_books(balances, campaign.currency)
+    books = read_books(balances.accounts, campaign.currency)
     assets: dict[str, Figures] = {campaign.currency: books.money, **books.goods}
     location_ids = {
         loc
@@ -76,8 +77,7 @@ def distribution(
             into = totals[_rolled_up_to(loc, level, tree).id][asset]
             into[0] += amount  # delivered was allocated too
             into[1] += amount
-    codes = [asset.removeprefix(ASSET_PREFIX) for asset in books.goods]
-    items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
+    items = item_service.of_assets(session, books.goods)
     places = []
     for place_id in sorted(totals):
         per_asset = totals[place_id]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.items.models import Item
+from app.items.models import ASSET_PREFIX, Item
 from app.items.schemas import ItemCreate
 from app.money import decimal_places
 from app.text import fold
@@ -100,3 +100,9 @@ def money_or_goods(
             f"quantities allow at most {QUANTITY_DECIMALS} decimal places",
         )
     return referenced(session, item_code)
+
+
+def of_assets(session: Session, assets: Iterable[str]) -> dict[str, Item]:
+    """The items behind ledger assets (`item:<code>`), by code, in one query."""
+    codes = [asset.removeprefix(ASSET_PREFIX) for asset in assets if asset.startswith(ASSET_PREFIX)]
+    return {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}

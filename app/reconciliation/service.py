@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,10 +21,11 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import utcnow
 from app.errors import Invalid
+from app.items import service as item_service
 from app.items.models import ASSET_PREFIX, Item
 from app.ledger import accounts as chart
 from app.ledger import service as ledger
-from app.ledger.models import LedgerEntry
+from app.ledger.models import LedgerAccount, LedgerEntry
 from app.ledger.verify import verify_campaign
 from app.locations.models import Location
 from app.money import canonical
@@ -95,9 +97,10 @@ _PLEDGE_FIELDS = {
 }
 
 
-def read_books(balances: ledger.Balances, currency: str) -> Books:
+def read_books(accounts: Iterable[tuple[LedgerAccount, Decimal]], currency: str) -> Books:
+    """Every figure of a campaign whose books are in `currency`, from its account balances."""
     books = Books(currency)
-    for account, amount in balances.accounts:
+    for account, amount in accounts:
         code, asset = account.code, account.asset
         if code.startswith(chart.ORIGINALS_PREFIX):
             if not code.endswith(":offset"):
@@ -391,7 +394,7 @@ def _goods_lines(session: Session, books: Books) -> list[schemas.GoodsLine]:
         for asset, figures in books.goods.items()
         if not figures.is_empty
     }
-    items = {item.code: item for item in session.scalars(select(Item).where(Item.code.in_(codes)))}
+    items = item_service.of_assets(session, books.goods)
     return [
         schemas.GoodsLine(
             item_code=code,
@@ -521,13 +524,15 @@ def reconcile(
             f"campaign {campaign.code!r} was not yet recorded at {as_of}",
         )
     header = _header(session, campaign, balances.seq)
-    parts = [_Part(campaign, balances, read_books(balances, header.currency))]
+    parts = [_Part(campaign, balances, read_books(balances.accounts, header.currency))]
     if include_children:
         for child in _descendants(session, campaign):
             child_balances = ledger.balances(session, child.id, as_of=as_of)
             if child_balances.seq:  # a sub-campaign recorded after as_of counts nowhere yet
                 parts.append(
-                    _Part(child, child_balances, read_books(child_balances, header.currency))
+                    _Part(
+                        child, child_balances, read_books(child_balances.accounts, header.currency)
+                    )
                 )
     per_part = []
     for part in parts:

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from app.campaigns.models import CampaignStatus
+from app.campaigns.schemas import CODE_PATTERN
+from app.contributions.models import Contribution
+from app.db import SessionDep, TransactionalRoute
+from app.money import PositiveDecimal
+from app.pagination import Page, PageDep, paginate
+from app.public import schemas, service
+from app.text import SearchQuery
+
+router = APIRouter(prefix="/v1/public", tags=["public"], route_class=TransactionalRoute)
+
+CampaignCode = Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)]
+
+
+@router.get("/campaigns", response_model=Page[schemas.PublicCampaign])
+def list_public_campaigns(
+    session: SessionDep,
+    page: PageDep,
+    status: Annotated[Literal["open", "closed"] | None, Query(description="Default: both.")] = None,
+) -> Page[schemas.PublicCampaign]:
+    return service.list_campaigns(session, page, status=CampaignStatus(status) if status else None)
+
+
+@router.get("/campaigns/{code}", response_model=schemas.PublicCampaignDetail)
+def get_public_campaign(code: CampaignCode, session: SessionDep) -> schemas.PublicCampaignDetail:
+    return service.campaign_detail(session, service.get_campaign(session, code))
+
+
+@router.get(
+    "/campaigns/{code}/contributions",
+    response_model=Page[schemas.PublicContribution],
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+)
+def list_public_contributions(
+    code: CampaignCode,
+    request: Request,
+    session: SessionDep,
+    page: PageDep,
+    q: SearchQuery = None,
+    min_amount: Annotated[
+        PositiveDecimal | None, Query(description="Settled amount at least this.")
+    ] = None,
+    max_amount: Annotated[
+        PositiveDecimal | None, Query(description="Settled amount at most this.")
+    ] = None,
+    received_from: date | None = None,
+    received_to: date | None = None,
+    format: Annotated[
+        Literal["json", "csv"], Query(description="`csv` streams every matching row.")
+    ] = "json",
+) -> Page[schemas.PublicContribution] | Response:
+    campaign = service.get_campaign(session, code)
+    where = service.StatementFilter(q, min_amount, max_amount, received_from, received_to)
+    if format == "csv":
+        return StreamingResponse(
+            service.csv_lines(request.app.state.database, campaign.id, where),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{code}-contributions.csv"'},
+        )
+    stmt = service.statement(session, campaign, where)
+    return paginate(session, stmt, Contribution.id, page, service.render)
+
+
+@router.get("/receipts/{receipt_code}", response_model=schemas.PublicReceipt)
+def get_public_receipt(
+    receipt_code: Annotated[str, Path(max_length=20, pattern=r"^[A-Za-z0-9-]+$")],
+    session: SessionDep,
+) -> schemas.PublicReceipt:
+    return service.receipt(session, receipt_code)

@@ -1,0 +1,248 @@
+"""Public views: only `open` and `closed` campaigns (a draft answers 404, as if absent),
+their totals from kept ledger balances, where the money and goods went, and the public
+statement of contributions with anonymous donors masked."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Numeric, Select, cast, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+
+from app.campaigns.models import Campaign, CampaignStatus
+from app.contributions.models import Contribution
+from app.db import Database
+from app.distribution import service as distribution
+from app.donors.models import Donor
+from app.errors import NotFound
+from app.items import service as item_service
+from app.items.models import ASSET_PREFIX
+from app.ledger.models import LedgerAccount, LedgerHead
+from app.money import canonical
+from app.pagination import Page, PageParams, paginate
+from app.public import schemas
+from app.public.schemas import ANONYMOUS_DONOR
+from app.reconciliation.service import Books, read_books
+from app.text import fold
+
+PUBLIC_STATUSES = (CampaignStatus.open, CampaignStatus.closed)
+ZERO = Decimal(0)
+CSV_BATCH = 1000
+
+
+def get_campaign(session: Session, code: str) -> Campaign:
+    """A campaign the public may see; drafts and unknown codes are the same 404."""
+    campaign = session.scalars(
+        select(Campaign).where(Campaign.code == code, Campaign.status.in_(PUBLIC_STATUSES))
+    ).one_or_none()
+    if campaign is None:
+        raise NotFound("campaign_not_found", f"No public campaign has code {code!r}.")
+    return campaign
+
+
+def _books(session: Session, campaigns: list[Campaign]) -> dict[int, Books]:
+    """Kept balances of a page of campaigns, in one query."""
+    rows: dict[int, list[tuple[LedgerAccount, Decimal]]] = defaultdict(list)
+    accounts = select(LedgerAccount).where(LedgerAccount.campaign_id.in_([c.id for c in campaigns]))
+    for account in session.scalars(accounts):
+        rows[account.campaign_id].append((account, account.balance))
+    return {c.id: read_books(rows[c.id], c.currency) for c in campaigns}
+
+
+def _counts(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
+    heads = select(LedgerHead.campaign_id, LedgerHead.contributions_count).where(
+        LedgerHead.campaign_id.in_([c.id for c in campaigns])
+    )
+    return {campaign_id: count for campaign_id, count in session.execute(heads)}
+
+
+def _summary(campaign: Campaign, books: Books, contributions_count: int) -> dict[str, Any]:
+    money = books.money
+    progress = None
+    if campaign.target_amount:
+        progress = canonical(
+            (money.received / campaign.target_amount).quantize(Decimal("0.0001"), ROUND_DOWN)
+        )
+    return {
+        "code": campaign.code,
+        "title": campaign.title,
+        "kind": campaign.kind,
+        "status": campaign.status,
+        "currency": campaign.currency,
+        "parent_code": campaign.parent_code,
+        "starts_on": campaign.starts_on,
+        "ends_on": campaign.ends_on,
+        "target_amount": canonical(campaign.target_amount) if campaign.target_amount else None,
+        "received": canonical(money.received),
+        "allocated": canonical(money.allocated),
+        "delivered": canonical(money.delivered),
+        "available": canonical(money.received - money.allocated),
+        "progress": progress,
+        "contributions_count": contributions_count,
+    }
+
+
+def list_campaigns(
+    session: Session, page: PageParams, *, status: CampaignStatus | None
+) -> Page[schemas.PublicCampaign]:
+    """Open and closed campaigns with their totals; three queries a page."""
+    statuses = [status] if status in PUBLIC_STATUSES else PUBLIC_STATUSES
+    stmt = select(Campaign).where(Campaign.status.in_(statuses))
+    listed = paginate(session, stmt, Campaign.id, page, lambda c: c)
+    books = _books(session, listed.items)
+    counts = _counts(session, listed.items)
+    return Page[schemas.PublicCampaign](
+        items=[
+            schemas.PublicCampaign(**_summary(c, books[c.id], counts.get(c.id, 0)))
+            for c in listed.items
+        ],
+        next_cursor=listed.next_cursor,
+    )
+
+
+def campaign_detail(session: Session, campaign: Campaign) -> schemas.PublicCampaignDetail:
+    """Totals, where the money and goods went (by place), and goods per item."""
+    books = _books(session, [campaign])[campaign.id]
+    places = distribution.distribution(session, campaign, level=None, as_of=None)
+    items = item_service.of_assets(session, books.goods)
+    goods = [
+        schemas.GoodsTotal(
+            item_code=code,
+            item_name=items[code].name,
+            unit=items[code].unit,
+            received=canonical(figures.received),
+            delivered=canonical(figures.delivered),
+        )
+        for asset, figures in sorted(books.goods.items())
+        if not figures.is_empty and (code := asset.removeprefix(ASSET_PREFIX))
+    ]
+    return schemas.PublicCampaignDetail(
+        **_summary(campaign, books, _counts(session, [campaign]).get(campaign.id, 0)),
+        description=campaign.description,
+        as_of=places.as_of,
+        distribution=places.places,
+        goods=goods,
+    )
+
+
+def donor_name(donor: Donor | None) -> str | None:
+    """What the public sees of a donor: never an anonymous donor's real name."""
+    if donor is None:
+        return None
+    if donor.anonymous:
+        return ANONYMOUS_DONOR
+    return donor.display_name or donor.name
+
+
+def render(contribution: Contribution) -> schemas.PublicContribution:
+    def text(value: Decimal | None) -> str | None:
+        return canonical(value) if value is not None else None
+
+    return schemas.PublicContribution(
+        id=contribution.id,
+        received_on=contribution.received_on,
+        recorded_at=contribution.recorded_at,
+        kind="money" if contribution.item_id is None else "goods",
+        amount=text(contribution.amount),
+        currency=contribution.currency,
+        settled_amount=text(contribution.settled_amount),
+        item_code=contribution.item_code,
+        quantity=text(contribution.quantity),
+        donor_name=donor_name(contribution.donor),
+        status="reversed" if contribution.reversal is not None else "recorded",
+    )
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    """The public statement's filters: all optional, all combined with AND."""
+
+    q: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+
+
+def _settled(session: Session) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
+    # SQLite keeps amounts as text; compare them as numbers. (A filter bound, not money
+    # arithmetic: nothing is summed here.)
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(Contribution.settled_amount, Numeric)
+    return Contribution.settled_amount
+
+
+def statement(session: Session, campaign: Campaign, where: StatementFilter) -> Select[Any]:
+    """The campaign's contributions (money and goods, reversed ones too), filtered."""
+    stmt = (
+        select(Contribution)
+        .where(Contribution.campaign_id == campaign.id)
+        .options(selectinload(Contribution.donor))
+    )
+    if where.q:
+        # Only a name the public may see is searchable: an anonymous donor's is not.
+        stmt = stmt.join(Donor, Donor.id == Contribution.donor_id).where(
+            Donor.anonymous.is_(False), Donor.name_folded.contains(fold(where.q), autoescape=True)
+        )
+    if where.min_amount is not None:
+        stmt = stmt.where(_settled(session) >= where.min_amount)
+    if where.max_amount is not None:
+        stmt = stmt.where(_settled(session) <= where.max_amount)
+    if where.received_from is not None:
+        stmt = stmt.where(Contribution.received_on >= where.received_from)
+    if where.received_to is not None:
+        stmt = stmt.where(Contribution.received_on <= where.received_to)
+    return stmt
+
+
+CSV_COLUMNS = list(schemas.PublicContribution.model_fields)
+
+
+def csv_lines(database: Database, campaign_id: int, where: StatementFilter) -> Iterator[str]:
+    """The public statement as CSV, read in batches on its own read-only session, so a
+    100,000-row campaign streams without being held in memory."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    yield buffer.getvalue()
+    with database.session(read_only=True) as session:
+        campaign = session.get_one(Campaign, campaign_id)
+        after = 0
+        while True:
+            batch = session.scalars(
+                statement(session, campaign, where)
+                .where(Contribution.id > after)
+                .order_by(Contribution.id)
+                .limit(CSV_BATCH)
+            ).all()
+            if not batch:
+                return
+            buffer.seek(0)
+            buffer.truncate()
+            for contribution in batch:
+                writer.writerow(render(contribution).model_dump(mode="json"))
+            yield buffer.getvalue()
+            after = batch[-1].id
+
+
+def receipt(session: Session, receipt_code: str) -> schemas.PublicReceipt:
+    """A donor's contribution by its receipt code, and where its campaign's money went."""
+    contribution = session.scalars(
+        select(Contribution)
+        .where(Contribution.receipt_code == receipt_code.upper())
+        .options(selectinload(Contribution.donor))
+    ).one_or_none()
+    if contribution is None or contribution.campaign.status not in PUBLIC_STATUSES:
+        raise NotFound("receipt_not_found", f"No contribution has receipt code {receipt_code!r}.")
+    return schemas.PublicReceipt(
+        receipt_code=contribution.receipt_code,
+        contribution=render(contribution),
+        campaign=campaign_detail(session, contribution.campaign),
+    )
