@@ -107,11 +107,13 @@ def _add_missing(session: Session, units: Sequence[OfficialUnit]) -> LevelCounts
     custom = _custom_by_key(session, rows)
     new_rows = []
     for unit, row in rows:
-        existing = custom.pop((row["ancestry"], row["name_folded"]), None)
+        key = (row["ancestry"], row["name_folded"])
+        existing = custom.get(key)
         if existing is not None and (
             spellings[(unit.parent_code, row["name_folded"])] == 1
             or existing.name.casefold() == unit.name.casefold()
         ):
+            del custom[key]  # claimed once
             session.execute(
                 update(Location).where(Location.id == existing.id).values(code=unit.code)
             )
