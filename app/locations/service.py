@@ -184,15 +184,17 @@ def ancestors_at_level(
     if not ids:
         return {}
     chains: dict[int, list[int]] = {}
-    for location_id, ancestry in session.execute(
-        select(Location.id, Location.ancestry).where(Location.id.in_(ids))
+    wanted: set[int] = set()
+    for location_id, location_level, ancestry in session.execute(
+        select(Location.id, Location.level, Location.ancestry).where(Location.id.in_(ids))
     ):
         chains[location_id] = [location_id, *reversed(ancestor_ids(ancestry))]  # nearest first
-    candidates = {node for chain in chains.values() for node in chain}
+        wanted.update(chains[location_id] if location_level == level else chains[location_id][1:])
+    # Only the ancestors (and the ids at `level` themselves): a short list when ids share them.
     at_level = {
         location.id: location
         for location in session.scalars(
-            select(Location).where(Location.id.in_(candidates), Location.level == level)
+            select(Location).where(Location.id.in_(wanted), Location.level == level)
         )
     }
     return {
