@@ -30,12 +30,19 @@ class DomainError(Exception):
     status = 400
 
     def __init__(
-        self, code: str, detail: str, *, errors: list[dict[str, Any]] | None = None
+        self,
+        code: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.errors = errors
+        # More members of the problem body, e.g. the id of the record a conflict names.
+        self.extra = extra or {}
 
 
 class NotFound(DomainError):
@@ -108,7 +115,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         return problem(
-            exc.status, exc.code, exc.detail, instance=request.url.path, errors=exc.errors
+            exc.status,
+            exc.code,
+            exc.detail,
+            instance=request.url.path,
+            errors=exc.errors,
+            **exc.extra,
         )
 
     @app.exception_handler(RequestValidationError)

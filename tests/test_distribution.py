@@ -69,6 +69,15 @@ def test_rolled_up_to_districts(client, allocated):
     }
 
 
+def test_places_carry_their_path(client, allocated):
+    body = f.ok(client.get(f"/v1/campaigns/{allocated}/distribution"), 200)
+    paths = {p["location_name"]: p["path"] for p in body["places"]}
+    assert paths["Bản Huồi Giảng"] == (
+        "Tỉnh Nghệ An › Huyện Kỳ Sơn › Thị trấn Mường Xén › Bản Huồi Giảng"
+    )
+    assert paths["Tỉnh Nghệ An"] == "Tỉnh Nghệ An"
+
+
 def test_rolled_up_to_the_province(client, allocated):
     assert _places(client, allocated, level="province") == {
         "Tỉnh Nghệ An": ("province", "650000000", "300000000", [("breeding-goat", "60", "40")]),

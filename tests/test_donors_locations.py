@@ -37,27 +37,3 @@ def test_donor_search_ignores_diacritics(client):
     f.donor(client, name="Phạm Thị Long")
     names = [d["name"] for d in client.get("/v1/donors", params={"q": "vo thi"}).json()["items"]]
     assert names == ["Võ Thị Trang"]
-
-
-def test_locations_tree_and_search(client):
-    province = f.location(client, "Tỉnh Nghệ An", "province", code="40")
-    district = f.location(client, "Huyện Kỳ Sơn", "district", parent_id=province["id"])
-    f.location(client, "Huyện Tân Kỳ", "district", parent_id=province["id"])
-    found = client.get("/v1/locations", params={"q": "KY SON"}).json()["items"]
-    assert [loc["id"] for loc in found] == [district["id"]]
-    children = client.get("/v1/locations", params={"parent_id": province["id"]}).json()["items"]
-    assert [loc["name"] for loc in children] == ["Huyện Kỳ Sơn", "Huyện Tân Kỳ"]
-
-
-def test_location_validation(client):
-    assert client.post("/v1/locations", json={"name": "X", "level": "planet"}).status_code == 422
-    response = client.post("/v1/locations", json={"name": "X", "level": "commune", "parent_id": 42})
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "parent_id"
-    f.location(client, "Tỉnh Nghệ An", "province", code="40")
-    assert (
-        client.post(
-            "/v1/locations", json={"name": "Y", "level": "province", "code": "40"}
-        ).status_code
-        == 409
-    )

@@ -23,6 +23,7 @@ class MoneyAtPlace(BaseModel):
 class Place(BaseModel):
     location_id: int
     location_name: str
+    path: str = Field(examples=["Tỉnh Nghệ An › Huyện Kỳ Sơn"])
     level: LocationLevel
     money: MoneyAtPlace = Field(description="In the campaign's currency.")
     goods: list[GoodsAtPlace]

@@ -20,6 +20,7 @@ from app.distribution import schemas
 from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
 from app.ledger import service as ledger
+from app.locations import service as locations
 from app.locations.models import Location, LocationLevel
 from app.money import canonical
 from app.reconciliation.service import Figures, checked_as_of, read_books
@@ -27,29 +28,19 @@ from app.reconciliation.service import Figures, checked_as_of, read_books
 ZERO = Decimal(0)
 
 
-def _with_ancestors(session: Session, location_ids: set[int]) -> dict[int, Location]:
-    """The locations and all their ancestors: one query per tree level, not per place."""
-    found: dict[int, Location] = {}
-    wanted = set(location_ids)
-    while wanted:
-        rows = session.scalars(select(Location).where(Location.id.in_(wanted))).all()
-        found |= {row.id: row for row in rows}
-        wanted = {row.parent_id for row in rows if row.parent_id is not None} - set(found)
-    return found
-
-
-def _rolled_up_to(
-    location_id: int, level: LocationLevel | None, tree: dict[int, Location]
-) -> Location:
-    place = tree[location_id]
+def _places(
+    session: Session, location_ids: set[int], level: LocationLevel | None
+) -> dict[int, Location]:
+    """Each place mapped to the place its figures count for: its ancestor at `level`, or
+    itself when it has none (or no level is asked for). Three queries at most."""
+    places = {
+        place.id: place
+        for place in session.scalars(select(Location).where(Location.id.in_(location_ids)))
+    }
     if level is None:
-        return place
-    node: Location | None = place
-    while node is not None:
-        if node.level == level:
-            return node
-        node = tree.get(node.parent_id) if node.parent_id is not None else None
-    return place
+        return places
+    at_level = locations.ancestors_at_level(session, location_ids, level)
+    return {loc: at_level.get(loc) or place for loc, place in places.items()}
 
 
 def distribution(
@@ -65,19 +56,20 @@ def distribution(
         for figures in assets.values()
         for loc in (*figures.open_allocations, *figures.deliveries)
     }
-    tree = _with_ancestors(session, location_ids)
+    counts_for = _places(session, location_ids, level)
     # place id → asset → [allocated, delivered]
     totals: dict[int, dict[str, list[Decimal]]] = defaultdict(
         lambda: defaultdict(lambda: [ZERO, ZERO])
     )
     for asset, figures in assets.items():
         for loc, amount in figures.open_allocations.items():
-            totals[_rolled_up_to(loc, level, tree).id][asset][0] += amount
+            totals[counts_for[loc].id][asset][0] += amount
         for loc, amount in figures.deliveries.items():
-            into = totals[_rolled_up_to(loc, level, tree).id][asset]
+            into = totals[counts_for[loc].id][asset]
             into[0] += amount  # delivered was allocated too
             into[1] += amount
     items = item_service.of_assets(session, books.goods)
+    places_by_id = {place.id: place for place in counts_for.values()}
     places = []
     for place_id in sorted(totals):
         per_asset = totals[place_id]
@@ -95,11 +87,12 @@ def distribution(
             for asset, amounts in sorted(per_asset.items())
             if asset != campaign.currency and amounts[0] != 0
         ]
-        place = tree[place_id]
+        place = places_by_id[place_id]
         places.append(
             schemas.Place(
                 location_id=place.id,
                 location_name=place.name,
+                path=place.path,
                 level=place.level,
                 money=schemas.MoneyAtPlace(
                     allocated=canonical(allocated), delivered=canonical(delivered)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from app.db import SessionDep, TransactionalRoute
 from app.ids import IdPath, IdQuery
 from app.locations import schemas, service
-from app.locations.models import Location
+from app.locations.models import Location, LocationLevel
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
@@ -23,8 +23,9 @@ def list_locations(
     page: PageDep,
     q: SearchQuery = None,
     parent_id: IdQuery = None,
+    level: LocationLevel | None = None,
 ) -> Page[schemas.Location]:
-    stmt = service.search(q=q, parent_id=parent_id)
+    stmt = service.search(q=q, parent_id=parent_id, level=level)
     return paginate(session, stmt, Location.id, page, schemas.Location.model_validate)
 
 

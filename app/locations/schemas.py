@@ -15,8 +15,15 @@ class LocationCreate(BaseModel):
 
     name: Annotated[Text, Field(max_length=200, examples=["Huyện Kỳ Sơn"])]
     level: LocationLevel
-    parent_id: Id | None = None
-    code: Annotated[str | None, Field(max_length=40, pattern=r"^[A-Za-z0-9._-]+$")] = None
+    parent_id: Id | None = Field(
+        None,
+        description="A district hangs under a province; a commune under a district or a "
+        "province; a village under a commune; `other` anywhere; a province under nothing.",
+    )
+    code: Annotated[
+        str | None,
+        Field(max_length=40, pattern=r"^[A-Za-z0-9._-]+$", description="Official code, if any."),
+    ] = None
 
 
 class Location(BaseModel):
@@ -27,4 +34,6 @@ class Location(BaseModel):
     level: LocationLevel
     parent_id: int | None
     code: str | None
+    path: str = Field(examples=["Tỉnh Nghệ An › Huyện Tân Kỳ"])
+    depth: int = Field(description="How many ancestors it has: 0 for a root.")
     created_at: datetime
