@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app.demo.cli import demo
 from app.locations.cli import app as locations_app
 
 app = typer.Typer(
@@ -13,3 +14,4 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(locations_app, name="locations")
+app.command("demo")(demo)
