@@ -8,6 +8,7 @@ from app.donors.models import Donor
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
 from app.pledges.models import Pledge
+from app.receiving_accounts.models import ReceivingAccount
 
 __all__ = [
     "Allocation",
@@ -22,4 +23,5 @@ __all__ = [
     "LedgerPosting",
     "Location",
     "Pledge",
+    "ReceivingAccount",
 ]

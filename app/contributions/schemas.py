@@ -9,7 +9,7 @@ from app.campaigns.schemas import Currency
 from app.contributions.models import PaymentMethod
 from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
-from app.text import Text, Token
+from app.text import LongText, Text, Token
 
 
 class ContributionCreate(BaseModel):
@@ -29,6 +29,10 @@ class ContributionCreate(BaseModel):
     received_on: date
     method: PaymentMethod
     bank_reference: Annotated[Token | None, Field(max_length=100)] = None
+    description: Annotated[
+        LongText | None,
+        Field(max_length=1000, description="The transfer message, as the bank statement shows it."),
+    ] = None
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -64,6 +68,7 @@ class Contribution(BaseModel):
     received_on: date
     method: PaymentMethod
     bank_reference: str | None
+    description: str | None
     receipt_code: str
     recorded_at: datetime
     status: Literal["recorded", "reversed"]
