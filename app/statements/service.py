@@ -158,9 +158,12 @@ def _record(
         }
         for c in new
     ]
-    ids = session.scalars(
-        insert(Contribution).returning(Contribution.id, sort_by_parameter_order=True), values
-    ).all()
+    # Matched by receipt code (unique), not row order: ordered RETURNING costs SQLite a row each.
+    inserted = session.connection().execute(
+        insert(Contribution).returning(Contribution.receipt_code, Contribution.id), values
+    )
+    ids_by_code: dict[str, int] = dict(inserted.tuples().all())
+    ids = [ids_by_code[c.receipt_code] for c in new]
     drafts = []
     for contribution, contribution_id, (_, pledge) in zip(new, ids, rows, strict=True):
         contribution.id = contribution_id
