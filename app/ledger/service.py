@@ -371,7 +371,7 @@ def post_entries(
     inserted = connection.execute(
         insert(LedgerEntry).returning(LedgerEntry.seq, LedgerEntry.id), entry_rows
     )
-    ids_by_seq: dict[int, int] = dict(inserted.tuples().all())
+    ids_by_seq = {seq: entry_id for seq, entry_id in inserted}
     entry_ids = [ids_by_seq[values["seq"]] for values in entry_rows]
     posting_rows = [
         {

@@ -47,8 +47,8 @@ class NewContribution:
     received_on: date
     bank_reference: str | None
     description: str | None
+    donor_id: int | None
     id: int = 0
-    donor_id: int | None = None
 
     @property
     def settled_amount(self) -> Decimal:
@@ -132,6 +132,8 @@ def _record(
         NewContribution(
             receipt_code=code,
             pledge_id=pledge.id if pledge else None,
+            # As POST /contributions does: money against a pledge comes from its donor.
+            donor_id=pledge.donor_id if pledge else None,
             amount=row.amount,
             currency=campaign.currency,
             received_on=row.received_on,
@@ -143,7 +145,7 @@ def _record(
     values: list[dict[str, Any]] = [
         {
             "campaign_id": campaign.id,
-            "donor_id": None,
+            "donor_id": c.donor_id,
             "pledge_id": c.pledge_id,
             "amount": c.amount,
             "currency": c.currency,
@@ -162,7 +164,7 @@ def _record(
     inserted = session.connection().execute(
         insert(Contribution).returning(Contribution.receipt_code, Contribution.id), values
     )
-    ids_by_code: dict[str, int] = dict(inserted.tuples().all())
+    ids_by_code = {receipt_code: row_id for receipt_code, row_id in inserted}
     ids = [ids_by_code[c.receipt_code] for c in new]
     drafts = []
     for contribution, contribution_id, (_, pledge) in zip(new, ids, rows, strict=True):
