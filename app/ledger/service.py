@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -32,6 +33,7 @@ class UnbalancedEntry(RuntimeError):
     """A programming error: code tried to post an entry whose postings do not sum to zero."""
 
 
+@lru_cache(maxsize=64)  # a statement's entries share one recording time
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -211,6 +213,8 @@ class _Tip:
     recorded_at: datetime | None
     pledges_count: int
     contributions_count: int
+    # Running balances of the accounts touched so far.
+    balances: dict[AccountKey, Decimal] = field(default_factory=dict)
 
     @classmethod
     def of(cls, head: LedgerHead) -> _Tip:
@@ -223,7 +227,9 @@ class _Tip:
             head.contributions_count,
         )
 
-    def write(self, head: LedgerHead) -> None:
+    def write(self, head: LedgerHead, accounts: Mapping[AccountKey, LedgerAccount]) -> None:
+        for key, balance in self.balances.items():
+            accounts[key].balance = balance
         head.seq = self.seq
         head.head_hash = self.head_hash
         head.recorded_at = self.recorded_at
@@ -252,11 +258,14 @@ def _append(
 ) -> tuple[dict[str, Any], list[_Line]]:
     """Chain one entry onto `tip`: check it, hash it, move the accounts' balances (in memory).
 
-    Returns the entry's column values and its postings; nothing is written to the database.
+    Returns the entry's column values and its postings; nothing is written to the database
+    (balances move in `tip.balances`, and reach the accounts with `tip.write`).
     """
+    balances = tip.balances
     for key, amount in net.items():
-        account = accounts[key]
-        if account.must_not_go_negative and account.balance + amount < 0:
+        if key not in balances:
+            balances[key] = accounts[key].balance
+        if amount < 0 and balances[key] + amount < 0 and accounts[key].must_not_go_negative:
             raise Conflict(
                 "balance_must_not_go_negative",
                 f"Account {key.code} ({key.asset}) would go below zero; nothing was written.",
@@ -290,9 +299,8 @@ def _append(
     }
     lines: list[_Line] = []
     for key, amount in net.items():
-        account = accounts[key]
-        account.balance = account.balance + amount
-        lines.append((account, amount, account.balance))
+        balances[key] += amount
+        lines.append((accounts[key], amount, balances[key]))
     tip.seq, tip.head_hash, tip.recorded_at = seq, digest, recorded_at
     tip.pledges_count, tip.contributions_count = pledges_count, contributions_count
     return values, lines
@@ -331,7 +339,7 @@ def post_entry(
                 balance_after=balance_after,
             )
         )
-    tip.write(head)
+    tip.write(head, accounts)
     session.flush()
     return entry
 
@@ -385,7 +393,7 @@ def post_entries(
         for account, amount, balance_after in lines
     ]
     connection.execute(insert(LedgerPosting), posting_rows)
-    tip.write(head)
+    tip.write(head, accounts)
     session.flush()  # each account's new balance and the head: one UPDATE each
     return entry_ids
 

@@ -17,7 +17,8 @@ _IGNORED = re.compile(r"[\s\-]+")
 
 
 def match_key(text: str) -> str:
-    return _IGNORED.sub("", fold(text))
+    # Most transfer messages are ASCII already (banks strip diacritics): skip the Unicode work.
+    return _IGNORED.sub("", text.lower() if text.isascii() else fold(text))
 
 
 class PledgeMatcher:

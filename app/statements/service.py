@@ -12,6 +12,9 @@ Rows are written in bulk: one INSERT … RETURNING for the contributions, then
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -55,6 +58,19 @@ class NewContribution:
         return self.amount  # statement rows are in the campaign's own currency
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A statement builds a million short-lived, acyclic objects; the cyclic collector would
+    rescan all of them again and again (a third of the import's time at 100,000 rows)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_statement(
     session: Session, campaign: Campaign, *, data: bytes, dry_run: bool
 ) -> StatementReport:
@@ -62,6 +78,11 @@ def import_statement(
 
     With `dry_run` the report is computed in full and nothing is written.
     """
+    with _cyclic_gc_paused():
+        return _import(session, campaign, data=data, dry_run=dry_run)
+
+
+def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool) -> StatementReport:
     # A dry run writes nothing, so it need not queue behind the campaign's writers.
     head = None if dry_run else ledger.lock(session, campaign.id)
     session.refresh(campaign)
