@@ -7,7 +7,6 @@ cancels the old one), refused when the money has already been allocated.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
@@ -121,31 +120,34 @@ def _pledge_for(session: Session, campaign: Campaign, body: ContributionCreate) 
 
 def bank_reference_recorded(session: Session, campaign_id: int, bank_reference: str) -> bool:
     """Whether a non-reversed contribution of the campaign carries this bank reference."""
-    return bool(recorded_bank_references(session, campaign_id, [bank_reference]))
-
-
-# Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535.
-_REFERENCES_PER_QUERY = 5_000
-
-
-def recorded_bank_references(
-    session: Session, campaign_id: int, bank_references: Iterable[str]
-) -> set[str]:
-    """Those of `bank_references` that a non-reversed contribution of the campaign carries."""
-    wanted = sorted(set(bank_references))
-    found: set[str] = set()
-    for start in range(0, len(wanted), _REFERENCES_PER_QUERY):
-        stmt = (
-            select(Contribution.bank_reference)
-            .outerjoin(ContributionReversal)
-            .where(
-                Contribution.campaign_id == campaign_id,
-                Contribution.bank_reference.in_(wanted[start : start + _REFERENCES_PER_QUERY]),
-                ContributionReversal.id.is_(None),
-            )
+    stmt = (
+        select(Contribution.id)
+        .outerjoin(ContributionReversal)
+        .where(
+            Contribution.campaign_id == campaign_id,
+            Contribution.bank_reference == bank_reference,
+            ContributionReversal.id.is_(None),
         )
-        found.update(reference for reference in session.scalars(stmt) if reference is not None)
-    return found
+    )
+    return session.scalar(stmt) is not None
+
+
+def recorded_bank_references(session: Session, campaign_id: int) -> set[str]:
+    """Every bank reference a non-reversed contribution of the campaign carries.
+
+    One query whatever the number of references asked about: a statement's thousands of
+    IN-list lookups were slow on PostgreSQL (see bench/statement_import.py).
+    """
+    stmt = (
+        select(Contribution.bank_reference)
+        .outerjoin(ContributionReversal)
+        .where(
+            Contribution.campaign_id == campaign_id,
+            Contribution.bank_reference.is_not(None),
+            ContributionReversal.id.is_(None),
+        )
+    )
+    return {reference for reference in session.scalars(stmt) if reference is not None}
 
 
 class Received(Protocol):

@@ -103,9 +103,8 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             errors=parsed.errors,
         )
     credits = [row for row in parsed.rows if row.credit]
-    seen = contributions.recorded_bank_references(
-        session, campaign.id, (row.bank_reference for row in credits)
-    )
+    recorded = contributions.recorded_bank_references(session, campaign.id)
+    seen = {row.bank_reference for row in credits} & recorded
     matcher = PledgeMatcher(_open_pledges(session, campaign))
     new: list[tuple[StatementRow, Pledge | None]] = []
     for row in credits:
