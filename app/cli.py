@@ -1,4 +1,4 @@
-"""The `relief` command line: a root Typer app that each domain adds its sub-app to."""
+"""The `relief` command line: a root Typer app that each domain adds its commands to."""
 
 from __future__ import annotations
 
@@ -6,12 +6,30 @@ import typer
 
 from app.demo.cli import demo
 from app.locations.cli import app as locations_app
+from app.reconciliation.cli import export_app
+from app.statements.cli import EPILOG as IMPORT_EPILOG
+from app.statements.cli import import_statement
 
 app = typer.Typer(
     name="relief",
-    help="Relief Ledger's command line.",
+    help="Relief Ledger from the command line: load places and demo data, import bank "
+    "statements, export reconciliations.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
+    epilog=(
+        "\b\nExamples:\n"
+        "  relief locations import\n"
+        "  relief demo\n"
+        "  relief import-statement sao-ke.csv --campaign ky-son-flood-2022 --server URL --token KEY\n"
+        "  relief export reconciliation ky-son-flood-2022 --server URL --token KEY\n"
+        "  relief COMMAND --help"
+    ),
 )
 app.add_typer(locations_app, name="locations")
 app.command("demo")(demo)
+app.command("import-statement", epilog=IMPORT_EPILOG)(import_statement)
+app.add_typer(export_app, name="export")
+
+if __name__ == "__main__":
+    app()

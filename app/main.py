@@ -22,7 +22,10 @@ from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
 from app.public.router import router as public_router
+from app.receiving_accounts.router import public_router as public_accounts_router
+from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
+from app.statements.router import router as statements_router
 
 DESCRIPTION = """
 Relief Ledger records disaster-relief appeals, pledges, money received, and its
@@ -62,6 +65,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         ledger_router,
         audit_router,
         public_router,
+        receiving_accounts_router,
+        public_accounts_router,
+        statements_router,
     ):
         app.include_router(router)
 

@@ -9,6 +9,7 @@ from app.items.models import Item
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
 from app.pledges.models import Pledge
+from app.receiving_accounts.models import ReceivingAccount
 
 __all__ = [
     "Allocation",
@@ -24,4 +25,5 @@ __all__ = [
     "LedgerPosting",
     "Location",
     "Pledge",
+    "ReceivingAccount",
 ]

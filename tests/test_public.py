@@ -45,7 +45,12 @@ def story(client):
         client, code, 1_000_000_000, donor_id=vinamilk["id"], received_on="2022-10-03"
     )
     anonymous = f.contribution(
-        client, code, 50_000_000, donor_id=hidden["id"], received_on="2022-10-04"
+        client,
+        code,
+        50_000_000,
+        donor_id=hidden["id"],
+        received_on="2022-10-04",
+        description=f"MBVCB.8324224601.{SECRET_NAME}.ung ho dong bao lu lut",
     )
     euros = f.contribution(
         client,
@@ -56,7 +61,23 @@ def story(client):
         donor_id=family["id"],
         received_on="2022-10-05",
     )
-    f.contribution(client, code, 200_000, received_on="2022-10-06")
+    f.contribution(
+        client,
+        code,
+        200_000,
+        received_on="2022-10-06",
+        description="QR - PHẠM THỊ LONG gia đình ủng hộ",
+    )
+    f.ok(
+        client.post(
+            f"/v1/campaigns/{code}/accounts",
+            json={
+                "bank": "Vietcombank",
+                "number": "0101 0000 12345",
+                "holder": "UBMTTQ tỉnh Nghệ An",
+            },
+        )
+    )
     goats = f.goods_contribution(client, code, "breeding-goat", 60, donor_id=vinamilk["id"])
     allocation = f.allocation(
         client, code, ky_son["id"], 800_000_000, beneficiary=SECRET_BENEFICIARY
@@ -106,6 +127,9 @@ def test_public_campaign_list_and_detail(client, story):
     assert place["money"] == {"allocated": "800000000", "delivered": "800000000"}
     assert place["goods"][0]["allocated"] == "60"
     assert listed["items"][0]["received"] == detail["received"]
+    assert detail["accounts"] == [
+        {"bank": "Vietcombank", "number": "0101000012345", "holder": "UBMTTQ tỉnh Nghệ An"}
+    ]
 
 
 def test_drafts_and_unknown_codes_are_404(client, story):
@@ -155,6 +179,12 @@ def test_statement_search_filters_and_pages(client, story):
         story["goats"]["id"],
     ]
     assert ids(q="SỮA VIỆT") == [business, story["goats"]["id"]]
+    # Transfer messages are searched too, ignoring diacritics — but never an anonymous
+    # donor's, which may name them.
+    unknown_sender = ids()[3]
+    assert ids(q="pham thi long") == [unknown_sender]
+    assert ids(q="PHẠM THỊ") == [unknown_sender]
+    assert ids(q="8324224601") == [] and ids(q="ung ho dong bao") == []
     assert ids(q="nguyen duc") == [euros]
     # An anonymous donor cannot be found by the real name behind the mask.
     assert ids(q="bi mat") == [] and ids(q=SECRET_NAME) == []
@@ -212,6 +242,12 @@ def test_no_public_response_carries_private_data(client, story):
         f"/v1/public/receipts/{story[key]['receipt_code']}"
         for key in ("business", "anonymous", "euros", "goats")
     ]
+    statement = client.get(f"/v1/public/campaigns/{code}/contributions").json()["items"]
+    assert [row["description"] for row in statement][1:4] == [
+        None,  # the anonymous donor's transfer message is withheld
+        None,
+        "QR - PHẠM THỊ LONG gia đình ủng hộ",
+    ]
     planted = [
         SECRET_EMAIL,
         SECRET_PHONE,
@@ -221,6 +257,7 @@ def test_no_public_response_carries_private_data(client, story):
         "+49 30",
         "CCCD",
         "Bí Mật",
+        "8324224601",
         "Kín",
     ]
     for path in paths:

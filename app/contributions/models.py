@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime, utcnow
@@ -55,6 +55,10 @@ class Contribution(MoneyOrGoods, Base):
     method: Mapped[PaymentMethod | None] = mapped_column(String(20))
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # The transfer message as the bank statement gave it; the public statement searches it.
+    description: Mapped[str | None] = mapped_column(Text)
+    # Lower-case, diacritics removed: what the public statement's `q` searches.
+    description_folded: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campaign: Mapped[Campaign] = relationship(lazy="selectin")

@@ -10,7 +10,7 @@ from app.contributions.models import PaymentMethod
 from app.ids import Id
 from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
-from app.text import Text, Token
+from app.text import LongText, Text, Token
 
 
 class ContributionCreate(BaseModel):
@@ -40,6 +40,10 @@ class ContributionCreate(BaseModel):
     received_on: date
     method: PaymentMethod | None = Field(None, description="Required for money.")
     bank_reference: Annotated[Token | None, Field(max_length=100)] = None
+    description: Annotated[
+        LongText | None,
+        Field(max_length=1000, description="The transfer message, as the bank statement shows it."),
+    ] = None
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -79,6 +83,7 @@ class Contribution(BaseModel):
     received_on: date
     method: PaymentMethod | None
     bank_reference: str | None
+    description: str | None
     receipt_code: str
     recorded_at: datetime
     status: Literal["recorded", "reversed"]

@@ -44,11 +44,21 @@ class PublicCampaign(BaseModel):
     contributions_count: int
 
 
+class OfficialAccount(BaseModel):
+    bank: str
+    number: str
+    holder: str
+
+
 class PublicCampaignDetail(PublicCampaign):
     description: str | None
     as_of: str
     distribution: list[Place] = Field(description="Where the money and goods went, by place.")
     goods: list[GoodsTotal] = Field(description="Goods received and delivered, per item.")
+    accounts: list[OfficialAccount] = Field(
+        description="The official receiving bank accounts: money sent anywhere else is not "
+        "this appeal's (check any number at /v1/public/accounts/{number})."
+    )
 
 
 class PublicContribution(BaseModel):
@@ -66,6 +76,9 @@ class PublicContribution(BaseModel):
     donor_name: str | None = Field(
         description=f"The donor's public name, {ANONYMOUS_DONOR!r} for anonymous donors, "
         "null when the donor is not known."
+    )
+    description: str | None = Field(
+        description="The bank transfer message; withheld (null) for anonymous donors."
     )
     status: Literal["recorded", "reversed"]
 

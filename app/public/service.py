@@ -13,7 +13,7 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, cast, select
+from sqlalchemy import ColumnElement, Numeric, Select, cast, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from app.campaigns.models import Campaign, CampaignStatus
@@ -29,6 +29,8 @@ from app.money import canonical
 from app.pagination import Page, PageParams, paginate
 from app.public import schemas
 from app.public.schemas import ANONYMOUS_DONOR
+from app.receiving_accounts import service as receiving_accounts
+from app.receiving_accounts.models import ReceivingAccount
 from app.reconciliation.service import Books, read_books
 from app.text import fold
 
@@ -129,6 +131,12 @@ def campaign_detail(session: Session, campaign: Campaign) -> schemas.PublicCampa
         as_of=places.as_of,
         distribution=places.places,
         goods=goods,
+        accounts=[
+            schemas.OfficialAccount(bank=a.bank, number=a.number, holder=a.holder)
+            for a in session.scalars(
+                receiving_accounts.search(campaign).order_by(ReceivingAccount.id)
+            )
+        ],
     )
 
 
@@ -156,6 +164,10 @@ def render(contribution: Contribution) -> schemas.PublicContribution:
         item_code=contribution.item_code,
         quantity=text(contribution.quantity),
         donor_name=donor_name(contribution.donor),
+        # A transfer message may name the donor: an anonymous donor's is withheld.
+        description=None
+        if contribution.donor is not None and contribution.donor.anonymous
+        else contribution.description,
         status="reversed" if contribution.reversal is not None else "recorded",
     )
 
@@ -187,9 +199,16 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
         .options(selectinload(Contribution.donor))
     )
     if where.q:
-        # Only a name the public may see is searchable: an anonymous donor's is not.
-        stmt = stmt.join(Donor, Donor.id == Contribution.donor_id).where(
-            Donor.anonymous.is_(False), Donor.name_folded.contains(fold(where.q), autoescape=True)
+        # Only what the public may see is searchable: never an anonymous donor's name or
+        # transfer message.
+        q = fold(where.q)
+        shown = or_(Donor.id.is_(None), Donor.anonymous.is_(False))
+        stmt = stmt.outerjoin(Donor, Donor.id == Contribution.donor_id).where(
+            shown,
+            or_(
+                Donor.name_folded.contains(q, autoescape=True),
+                Contribution.description_folded.contains(q, autoescape=True),
+            ),
         )
     if where.min_amount is not None:
         stmt = stmt.where(_settled(session) >= where.min_amount)

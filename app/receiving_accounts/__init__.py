@@ -1,0 +1,1 @@
+"""Official receiving accounts: the bank accounts a campaign collects money on."""

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from app.campaigns.router import CampaignDep
+from app.db import SessionDep, TransactionalRoute
+from app.pagination import Page, PageDep, paginate
+from app.receiving_accounts import schemas, service
+from app.receiving_accounts.models import ReceivingAccount
+from app.text import NO_CONTROL_PATTERN
+
+router = APIRouter(prefix="/v1", tags=["receiving accounts"], route_class=TransactionalRoute)
+# No key needed, ever: anyone must be able to check a number a page asks them to pay into.
+public_router = APIRouter(prefix="/v1/public", tags=["public"], route_class=TransactionalRoute)
+
+
+@router.post(
+    "/campaigns/{code}/accounts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ReceivingAccount,
+)
+def create_receiving_account(
+    campaign: CampaignDep, body: schemas.ReceivingAccountCreate, session: SessionDep
+) -> ReceivingAccount:
+    return service.create(session, campaign, account_in=body)
+
+
+@router.get("/campaigns/{code}/accounts", response_model=Page[schemas.ReceivingAccount])
+def list_receiving_accounts(
+    campaign: CampaignDep, session: SessionDep, page: PageDep
+) -> Page[schemas.ReceivingAccount]:
+    stmt = service.search(campaign)
+    return paginate(
+        session, stmt, ReceivingAccount.id, page, schemas.ReceivingAccount.model_validate
+    )
+
+
+@public_router.get(
+    "/accounts/{number}",
+    response_model=schemas.AccountCheck,
+    summary="Is this an official receiving account?",
+    description=(
+        "Answers 200 for any well-formed number: `official` is false and `campaigns` empty "
+        "when no open or closed campaign collects on it. Spaces, dashes and dots are ignored."
+    ),
+)
+def check_account(
+    number: Annotated[str, Path(max_length=64, pattern=NO_CONTROL_PATTERN)], session: SessionDep
+) -> schemas.AccountCheck:
+    return service.check(session, number)

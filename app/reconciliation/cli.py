@@ -1,0 +1,62 @@
+"""`relief export reconciliation`: the auditor's JSON, byte for byte as the API sends it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from app.cli_common import ServerOption, TokenOption, client, errors, fail, problem, unreachable
+
+export_app = typer.Typer(
+    help="Export records for auditors and archives.",
+    no_args_is_help=True,
+    epilog="\b\nExample:\n  relief export reconciliation ky-son-flood-2022 --server URL --token KEY",
+)
+
+EPILOG = """
+\b
+Examples:
+  relief export reconciliation ky-son-flood-2022 --server http://127.0.0.1:8000 --token $RELIEF_TOKEN
+  relief export reconciliation ky-son-flood-2022 --as-of 2022-10-31T17:00:00Z \\
+      --output ky-son-2022-10-31.json
+"""
+
+
+@export_app.command("reconciliation", epilog=EPILOG)
+def export_reconciliation(
+    code: Annotated[str, typer.Argument(help="The campaign code.")],
+    server: ServerOption,
+    token: TokenOption,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Recording time, RFC 3339 with zone: what the books said then."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", dir_okay=False, help="Write to this file, not stdout."),
+    ] = None,
+) -> None:
+    """Write a campaign's reconciliation JSON (identical to the API's body)."""
+    try:
+        with client(server, token) as http:
+            response = http.get(
+                f"/v1/campaigns/{code}/reconciliation",
+                params={"as_of": as_of} if as_of else None,
+            )
+    except httpx.TransportError as exc:
+        unreachable(server, exc)
+    if response.status_code != 200:
+        body = problem(response)
+        fail(f"{response.status_code} {body.get('detail', '')}")
+    if output is None:
+        sys.stdout.buffer.write(response.content)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(response.content)
+        errors.print(f"wrote {output} ({len(response.content):,} bytes)", highlight=False)

@@ -1,0 +1,1 @@
+"""Bank statement import: CSV rows become contributions, matched to pledges by reference."""

@@ -1,0 +1,197 @@
+"""How fast does a bank statement import?
+
+Builds a Vietcombank-style statement CSV of 100,000 rows (about 10 MB: credits with
+transfer messages, a pledge reference in one of ten, a bank fee in one of forty), then
+POSTs it to `/v1/campaigns/{code}/statements` over HTTP (FastAPI TestClient, the whole
+request path: body upload, parsing, matching, writing) and prints rows per second.
+Then it imports the same file again (every credit a duplicate), and checks the books
+with `?verify=full`. Target: ≥ 5,000 rows/s on SQLite.
+
+    .venv/bin/python bench/statement_import.py                      # temporary SQLite file
+    .venv/bin/python bench/statement_import.py --rows 10000         # a quick run
+    .venv/bin/python bench/statement_import.py --postgres           # throw-away PostgreSQL database
+    .venv/bin/python bench/statement_import.py --database-url URL   # an existing database (kept)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import uuid
+import warnings
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Starlette nudges towards httpx2; the project pins httpx, which TestClient still supports.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+from app.main import create_app  # noqa: E402
+from bench.reconciliation import (  # noqa: E402
+    DEFAULT_POSTGRES_SERVER,
+    migrate,
+    temporary_sqlite,
+    throwaway_postgres,
+)
+
+TARGET_ROWS_PER_S = 5_000
+PLEDGES = 200
+MESSAGES = [
+    "ung ho dong bao lu lut Ky Son",
+    "ủng hộ đồng bào lũ lụt",
+    "chung tay vi Ky Son",
+    "UNG HO KY SON",
+    "gia dinh ung ho",
+    "ung ho ba con vung lu",
+]
+NAMES = ["NGUYEN VAN AN", "TRAN THI BINH", "LE MINH KHANH", "PHAM HOAI THAO", "VO DUC LONG"]
+
+
+def _grouped(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".")
+
+
+def build_csv(rows: int, references: list[str], *, seed: int) -> tuple[bytes, dict[str, int]]:
+    """A Vietcombank-layout statement; returns the bytes and the counts it should import as."""
+    rng = random.Random(seed)
+    lines = ["Ngày GD,Số CT,Số tiền ghi nợ,Số tiền ghi có,Số dư,Nội dung chi tiết"]
+    balance = 10_000_000_000
+    start = date.today() - timedelta(days=60)
+    counts = {"credits": 0, "debits": 0, "pledged": 0}
+    for i in range(rows):
+        day = (start + timedelta(days=i * 60 // rows)).strftime("%d/%m/%Y")
+        reference = f"{5000 + i // 100_000}.{i:07d}"
+        if i % 40 == 39:
+            fee = rng.choice((5_500, 11_000, 22_000))
+            balance -= fee
+            lines.append(f"{day},{reference},{_grouped(fee)},,{_grouped(balance)},Phi chuyen tien")
+            counts["debits"] += 1
+            continue
+        amount = rng.randrange(2, 20_000) * 10_000
+        balance += amount
+        message = f"{rng.choice(NAMES)} {rng.choice(MESSAGES)}"
+        if i % 10 == 3:
+            message = f"{rng.choice(NAMES)} {rng.choice(references)} {rng.choice(MESSAGES)}"
+            counts["pledged"] += 1
+        elif i % 7 == 0:
+            message = f'"TKThe :{rng.randrange(10**8, 10**9)}***, tai VCB. {message}"'
+        lines.append(f"{day},{reference},,{_grouped(amount)},{_grouped(balance)},{message}")
+        counts["credits"] += 1
+    return ("\n".join(lines) + "\n").encode(), counts
+
+
+def _ok(response: Any, status: int = 200) -> dict[str, Any]:
+    if response.status_code != status:
+        raise SystemExit(f"{response.request.url}: {response.status_code} {response.text[:2000]}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def set_up(client: TestClient, code: str) -> list[str]:
+    title = "Ủng hộ đồng bào Kỳ Sơn bị lũ quét"
+    _ok(client.post("/v1/campaigns", json={"code": code, "title": title, "kind": "flood"}), 201)
+    _ok(client.patch(f"/v1/campaigns/{code}", json={"status": "open"}))
+    donor = _ok(client.post("/v1/donors", json={"name": "Công ty CP X", "kind": "business"}), 201)
+    references = []
+    for _ in range(PLEDGES):
+        body = {"donor_id": donor["id"], "amount": "100000000"}
+        references.append(
+            _ok(client.post(f"/v1/campaigns/{code}/pledges", json=body), 201)["reference"]
+        )
+    return references
+
+
+def timed_import(client: TestClient, code: str, data: bytes) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    response = client.post(
+        f"/v1/campaigns/{code}/statements", content=data, headers={"Content-Type": "text/csv"}
+    )
+    elapsed = time.perf_counter() - started
+    return _ok(response), elapsed
+
+
+def run(url: str, args: argparse.Namespace) -> float:
+    print(f"database: {url.split('@')[-1]}")
+    migrate(url)
+    app = create_app(url)
+    code = f"bench-statement-{uuid.uuid4().hex[:6]}"
+    with TestClient(app) as client:
+        references = set_up(client, code)
+        data, counts = build_csv(args.rows, references, seed=args.rows)
+        print(f"statement: {args.rows:,} rows, {len(data) / 2**20:.1f} MB "
+              f"({counts['credits']:,} credits, {counts['pledged']:,} naming a pledge, "
+              f"{counts['debits']:,} fees)")  # fmt: skip
+
+        statements: list[str] = []
+        engine = app.state.database.engine
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        report, first = timed_import(client, code, data)
+        event.remove(engine, "before_cursor_execute", count)
+        expected = {"rows": args.rows, "imported": counts["credits"], "skipped": counts["debits"]}
+        if (
+            any(report[k] != v for k, v in expected.items())
+            or report["matched"] != counts["pledged"]
+        ):
+            raise SystemExit(f"unexpected report {report}, expected {expected}")
+        print(f"first import : {first:6.2f}s  {args.rows / first:>9,.0f} rows/s  "
+              f"({len(statements):,} SQL statements) {report}")  # fmt: skip
+        report, again = timed_import(client, code, data)
+        if report["duplicates"] != counts["credits"] or report["imported"] != 0:
+            raise SystemExit(f"re-import should find only duplicates: {report}")
+        print(f"re-import    : {again:6.2f}s  {args.rows / again:>9,.0f} rows/s  (all duplicates)")
+
+        started = time.perf_counter()
+        body = _ok(client.get(f"/v1/campaigns/{code}/reconciliation", params={"verify": "full"}))
+        failed = [c["name"] for c in body["checks"] if not c["ok"]]
+        if failed:
+            raise SystemExit(f"verify=full failed: {failed}")
+        print(f"verify=full  : {time.perf_counter() - started:6.2f}s, every check ok; "
+              f"{body['money']['contributions_count']:,} contributions, received "
+              f"{body['money']['received']} VND")  # fmt: skip
+    rate = args.rows / first
+    verdict = "OK" if rate >= TARGET_ROWS_PER_S else "BELOW TARGET"
+    print(f"rows/s {rate:,.0f}; target ≥ {TARGET_ROWS_PER_S:,} → {verdict}")
+    return rate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="an existing database to migrate and fill (kept)")
+    where.add_argument(
+        "--postgres",
+        nargs="?",
+        const=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER),
+        metavar="SERVER_URL",
+        help=f"create (and drop) a throw-away database on this server (default {DEFAULT_POSTGRES_SERVER})",
+    )
+    parser.add_argument("--rows", type=int, default=100_000, help="rows in the statement")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    args = parser.parse_args(argv)
+    if args.database_url:
+        rate = run(args.database_url, args)
+    elif args.postgres:
+        with throwaway_postgres(args.postgres, args.keep) as url:
+            rate = run(url, args)
+    else:
+        with temporary_sqlite(args.keep) as url:
+            rate = run(url, args)
+    return 0 if rate >= TARGET_ROWS_PER_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
