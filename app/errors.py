@@ -28,6 +28,7 @@ class DomainError(Exception):
     """A broken business rule. Subclasses fix the status; `code` names the rule."""
 
     status = 400
+    headers: dict[str, str] | None = None
 
     def __init__(
         self, code: str, detail: str, *, errors: list[dict[str, Any]] | None = None
@@ -107,9 +108,11 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
+        response = problem(
             exc.status, exc.code, exc.detail, instance=request.url.path, errors=exc.errors
         )
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,10 +16,13 @@ from app.contributions.router import router as contributions_router
 from app.db import Database
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
+from app.keys.cli import warn_without_admin_key
+from app.keys.router import router as keys_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
 from app.reconciliation.router import router as reconciliation_router
+from app.units.router import router as units_router
 
 DESCRIPTION = """
 Relief Ledger records disaster-relief appeals, pledges, money received, and its
@@ -35,6 +38,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warn_without_admin_key(database)
         yield
         database.dispose()
 
@@ -56,6 +60,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         reconciliation_router,
         ledger_router,
         audit_router,
+        units_router,
+        keys_router,
     ):
         app.include_router(router)
 

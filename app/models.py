@@ -5,12 +5,15 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
 from app.donors.models import Donor
+from app.keys.models import ApiKey
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
 from app.pledges.models import Pledge
+from app.units.models import Unit
 
 __all__ = [
     "Allocation",
+    "ApiKey",
     "Base",
     "Campaign",
     "Contribution",
@@ -22,4 +25,5 @@ __all__ = [
     "LedgerPosting",
     "Location",
     "Pledge",
+    "Unit",
 ]

@@ -4,8 +4,14 @@ from fastapi import APIRouter
 
 from app.audit import schemas, service
 from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import AuditorsOnly
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1/audit",
+    tags=["audit"],
+    route_class=TransactionalRoute,
+    dependencies=[AuditorsOnly],
+)
 
 
 @router.get("/verify", response_model=schemas.VerifyReport)

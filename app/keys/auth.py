@@ -1,0 +1,101 @@
+"""Who is calling, and may they act here at all.
+
+Every router declares one of the dependencies below at router level, so no endpoint can
+be added without a rule: `Authorized` (any key reads; admins and officers write),
+`AdminOnly`, `AuditorsOnly`. Which campaigns and donors a key reaches is decided where
+those are loaded (`app.keys.scope`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.db import Database, SessionDep, on_finish
+from app.errors import DomainError
+from app.keys import scope, service
+from app.keys.models import Role
+from app.keys.scope import Principal
+from app.units import service as units
+
+_READS = {"GET", "HEAD", "OPTIONS"}
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="relief-ledger"'}  # noqa: RUF012
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    # A client's id is kept when it is short and printable; otherwise we make one.
+    if 0 < len(given) <= 100 and given.isascii() and given.isprintable():
+        return given
+    return uuid.uuid4().hex
+
+
+def authenticate(request: Request, session: SessionDep) -> Principal:
+    """The key holder of this request (401 without a valid, unrevoked key)."""
+    token = _bearer_token(request)
+    if token is None:
+        raise Unauthenticated("api_key_required", "Send an API key: `Authorization: Bearer <key>`.")
+    key = service.find_by_token(session, token)
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("api_key_invalid", "The API key is unknown or revoked.")
+    principal = Principal(
+        key_id=key.id,
+        role=Role(key.role),
+        unit_id=key.unit_id,
+        unit_path=units.path_of(session, key.unit_id) if key.unit_id else None,
+        name=key.name,
+        request_id=_request_id(request),
+        method=request.method,
+        path=request.url.path,
+    )
+    scope.bind(session, principal)
+    request.state.principal = principal
+    if service.due_for_touch(key):
+        database: Database = request.app.state.database
+        key_id = key.id  # read now: the key's row object expires with the transaction
+        on_finish(request, lambda: service.touch(database, key_id))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def authorize(request: Request, principal: PrincipalDep) -> Principal:
+    """Any key reads; only admins and officers write (auditors change nothing)."""
+    if request.method not in _READS and principal.role == Role.auditor:
+        raise Forbidden("role_may_not_write", "Auditor keys read everything and change nothing.")
+    return principal
+
+
+def admin_only(principal: PrincipalDep) -> Principal:
+    if principal.role != Role.admin:
+        raise Forbidden("admin_role_required", "Only an admin key may do this.")
+    return principal
+
+
+def auditors_only(principal: PrincipalDep) -> Principal:
+    if principal.role not in (Role.admin, Role.auditor):
+        raise Forbidden("auditor_role_required", "Only auditor and admin keys may read this.")
+    return principal
+
+
+Authorized = Depends(authorize)
+AdminOnly = Depends(admin_only)
+AuditorsOnly = Depends(auditors_only)

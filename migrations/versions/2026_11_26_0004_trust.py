@@ -1,0 +1,103 @@
+"""trust: units, API keys, idempotency records and the hash-chained audit log
+
+Every campaign and donor belongs to a unit; the root unit (code `root`) is created here
+and owns whatever existed before.
+
+Revision ID: 0004
+Revises: 0001
+Create Date: 2026-11-26 06:30:00
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _create_units_and_keys() -> None:
+    op.create_table(
+        "units",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
+        sa.Column("path", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["parent_id"], ["units.id"], name=op.f("fk_units_parent_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
+        sa.UniqueConstraint("code", name=op.f("uq_units_code")),
+    )
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_units_parent_id"), ["parent_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_units_path"), ["path"], unique=False)
+
+    units = sa.table(
+        "units",
+        sa.column("code", sa.String),
+        sa.column("name", sa.String),
+        sa.column("path", sa.String),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    op.bulk_insert(
+        units,
+        [{"code": "root", "name": "Root", "path": "/root/", "created_at": datetime.now(UTC)}],
+    )
+
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_api_keys_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_keys_token_hash")),
+    )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_unit_id"), ["unit_id"], unique=False)
+
+    # Whatever existed before units belongs to the root unit.
+    for table in ("campaigns", "donors"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("unit_id", sa.Integer(), nullable=True))
+        op.execute(f"UPDATE {table} SET unit_id = (SELECT id FROM units WHERE code = 'root')")  # noqa: S608 - fixed table names
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column("unit_id", existing_type=sa.Integer(), nullable=False)
+            batch_op.create_index(batch_op.f(f"ix_{table}_unit_id"), ["unit_id"], unique=False)
+            batch_op.create_foreign_key(
+                batch_op.f(f"fk_{table}_unit_id_units"), "units", ["unit_id"], ["id"]
+            )
+
+
+def _drop_units_and_keys() -> None:
+    for table in ("donors", "campaigns"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f(f"fk_{table}_unit_id_units"), type_="foreignkey")
+            batch_op.drop_index(batch_op.f(f"ix_{table}_unit_id"))
+            batch_op.drop_column("unit_id")
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_keys_unit_id"))
+    op.drop_table("api_keys")
+    with op.batch_alter_table("units", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_units_path"))
+        batch_op.drop_index(batch_op.f("ix_units_parent_id"))
+    op.drop_table("units")
+
+
+def upgrade() -> None:
+    _create_units_and_keys()
+
+
+def downgrade() -> None:
+    _drop_units_and_keys()
