@@ -232,7 +232,7 @@ async def read_body(request: Request, limit: int) -> None:
         if size > limit:
             raise too_large
         chunks.append(chunk)
-    request._body = b"".join(chunks)
+    request._body = request.state.body = b"".join(chunks)
 
 
 Hook = Callable[[Session, Response], None]

@@ -16,6 +16,7 @@ from app.contributions.router import router as contributions_router
 from app.db import Database
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
+from app.idempotency import service as idempotency
 from app.keys.cli import warn_without_admin_key
 from app.keys.router import router as keys_router
 from app.ledger.router import router as ledger_router
@@ -50,6 +51,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database = database
     install_error_handlers(app)
+    idempotency.install(app)
     for router in (
         campaigns_router,
         donors_router,

@@ -5,6 +5,7 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
 from app.donors.models import Donor
+from app.idempotency.models import IdempotencyRecord
 from app.keys.models import ApiKey
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
@@ -19,6 +20,7 @@ __all__ = [
     "Contribution",
     "ContributionReversal",
     "Donor",
+    "IdempotencyRecord",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerHead",

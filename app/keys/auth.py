@@ -12,9 +12,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from app.db import Database, SessionDep, on_finish
 from app.errors import DomainError
+from app.idempotency import service as idempotency
 from app.keys import scope, service
 from app.keys.models import Role
 from app.keys.scope import Principal
@@ -77,17 +79,24 @@ def authenticate(request: Request, session: SessionDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-def authorize(request: Request, principal: PrincipalDep) -> Principal:
+def _allowed(request: Request, session: Session, principal: Principal) -> Principal:
+    # Authorised: a POST may now replay (or claim) its Idempotency-Key.
+    if request.method == "POST" and principal.key_id is not None:
+        idempotency.claim(request, session, principal.key_id)
+    return principal
+
+
+def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> Principal:
     """Any key reads; only admins and officers write (auditors change nothing)."""
     if request.method not in _READS and principal.role == Role.auditor:
         raise Forbidden("role_may_not_write", "Auditor keys read everything and change nothing.")
-    return principal
+    return _allowed(request, session, principal)
 
 
-def admin_only(principal: PrincipalDep) -> Principal:
+def admin_only(request: Request, session: SessionDep, principal: PrincipalDep) -> Principal:
     if principal.role != Role.admin:
         raise Forbidden("admin_role_required", "Only an admin key may do this.")
-    return principal
+    return _allowed(request, session, principal)
 
 
 def auditors_only(principal: PrincipalDep) -> Principal:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.db import SessionDep, TransactionalRoute
+from app.idempotency.service import UNSUPPORTED_EXTRA
 from app.ids import IdPath
 from app.keys import schemas, service
 from app.keys.auth import AdminOnly
@@ -14,7 +15,13 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.IssuedApiKey)
+# Never replayed: the answer holds the token, which must not be stored anywhere.
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.IssuedApiKey,
+    openapi_extra={UNSUPPORTED_EXTRA: True},
+)
 def create_key(body: schemas.ApiKeyCreate, session: SessionDep) -> schemas.IssuedApiKey:
     key, token = service.issue(session, key_in=body)
     return schemas.IssuedApiKey(**schemas.ApiKey.model_validate(key).model_dump(), token=token)
