@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.allocations.models import Allocation
+from app.audit.models import AuditEvent, AuditHead
 from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
@@ -15,6 +16,8 @@ from app.units.models import Unit
 __all__ = [
     "Allocation",
     "ApiKey",
+    "AuditEvent",
+    "AuditHead",
     "Base",
     "Campaign",
     "Contribution",

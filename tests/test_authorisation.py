@@ -201,6 +201,7 @@ MATRIX: dict[tuple[str, str], tuple[Builder, tuple[int, ...]]] = {
         lambda w: (f"/v1/campaigns/{w.code}/ledger", None),
         CAMPAIGN_READ,
     ),
+    ("GET", "/v1/audit"): (lambda w: ("/v1/audit", None), AUDIT_READ),
     ("GET", "/v1/audit/verify"): (lambda w: ("/v1/audit/verify", None), AUDIT_READ),
     ("POST", "/v1/units"): (
         lambda w: ("/v1/units", {"code": f"xa-{next(_n)}", "name": "Xã", "parent_code": "ky-son"}),

@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.db import Database, SessionDep, on_finish
+from app.audit import log as audit_log
+from app.db import Database, SessionDep, before_commit, on_finish
 from app.errors import DomainError
 from app.idempotency import service as idempotency
 from app.keys import scope, service
@@ -69,6 +70,8 @@ def authenticate(request: Request, session: SessionDep) -> Principal:
     )
     scope.bind(session, principal)
     request.state.principal = principal
+    if request.method not in _READS:
+        before_commit(request, audit_log.append_pending)
     if service.due_for_touch(key):
         database: Database = request.app.state.database
         key_id = key.id  # read now: the key's row object expires with the transaction

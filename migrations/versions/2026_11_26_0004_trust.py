@@ -122,12 +122,109 @@ def _create_idempotency_records() -> None:
         )
 
 
+def _create_audit_log() -> None:
+    op.create_table(
+        "audit_heads",
+        sa.Column("chain", sa.String(length=40), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_heads")),
+    )
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("chain", sa.String(length=40), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("actor_key_id", sa.Integer(), nullable=True),
+        sa.Column("actor_role", sa.String(length=10), nullable=True),
+        sa.Column("actor_unit_id", sa.Integer(), nullable=True),
+        sa.Column("request_id", sa.String(length=100), nullable=True),
+        sa.Column("method", sa.String(length=10), nullable=True),
+        sa.Column("path", sa.String(length=2000), nullable=True),
+        sa.Column("entity_type", sa.String(length=40), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("action", sa.String(length=10), nullable=False),
+        sa.Column("changes", sa.Text(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_key_id"], ["api_keys.id"], name=op.f("fk_audit_events_actor_key_id_api_keys")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_audit_events_campaign_id_campaigns")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+        sa.UniqueConstraint("chain", "seq", name=op.f("uq_audit_events_chain_seq")),
+    )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_audit_events_actor_key_id"), ["actor_key_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_audit_events_campaign_id"), ["campaign_id"], unique=False
+        )
+        batch_op.create_index("ix_audit_events_entity", ["entity_type", "entity_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_audit_events_recorded_at"), ["recorded_at"], unique=False
+        )
+    _create_audit_triggers()
+
+
+def _create_audit_triggers() -> None:
+    # Like the ledger's (0001): nobody, not even the service, edits or deletes an event.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            """
+            CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+                    USING ERRCODE = 'insufficient_privilege';
+            END $$
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()"
+        )
+    else:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_events_no_{action.lower()} BEFORE {action} ON audit_events "
+                f"BEGIN SELECT RAISE(ABORT, 'audit log is append-only: {action} on audit_events refused'); END"
+            )
+
+
+def _drop_audit_log() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
+        op.execute("DROP FUNCTION IF EXISTS audit_refuse_change()")
+    else:
+        for action in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS audit_events_no_{action}")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_events_recorded_at"))
+        batch_op.drop_index("ix_audit_events_entity")
+        batch_op.drop_index(batch_op.f("ix_audit_events_campaign_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_events_actor_key_id"))
+    op.drop_table("audit_events")
+    op.drop_table("audit_heads")
+
+
 def upgrade() -> None:
     _create_units_and_keys()
     _create_idempotency_records()
+    _create_audit_log()
 
 
 def downgrade() -> None:
+    _drop_audit_log()
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idempotency_records_created_at"))
     op.drop_table("idempotency_records")
