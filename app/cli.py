@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app import models  # noqa: F401 - every table, so foreign keys resolve
 from app.keys.cli import app as keys_app
 
 app = typer.Typer(help="Relief Ledger administration.", no_args_is_help=True)

@@ -76,6 +76,16 @@ def test_writes_outside_campaigns_go_to_the_global_chain_without_secrets(client,
     }
 
 
+def test_a_reversal_joins_its_campaigns_chain(client, db):
+    code, _, contribution, _ = _story(client, db)
+    body = {"reason": "Nhập sai số tiền"}
+    f.ok(client.post(f"/v1/contributions/{contribution['id']}/reverse", json=body), 200)
+    last = _events(client, campaign=code)[-1]
+    assert (last["entity_type"], last["chain"]) == ("contribution_reversals", last["chain"])
+    assert last["chain"].startswith("campaign:")
+    assert last["changes"]["reason"] == "Nhập sai số tiền"
+
+
 def test_filters_and_pagination(client, db):
     _story(client, db)
     officer_events = _events(client, actor=2)

@@ -130,11 +130,22 @@ def _lock_head(session: Session, chain: str) -> AuditHead:
     return session.scalars(stmt).one()
 
 
-def _campaign_of(table: str, obj: Any) -> int | None:
+def _campaign_of(session: Session, table: str, obj: Any) -> int | None:
     if table == "campaigns":
         return int(obj.id)
     value = getattr(obj, "campaign_id", None)
-    return int(value) if value is not None else None
+    if value is not None:
+        return int(value)
+    # A record that hangs off a campaign's record (a contribution's reversal) joins its chain.
+    mapper = inspect(obj).mapper
+    for column in mapper.local_table.columns:
+        for fk in column.foreign_keys:
+            parent = fk.column.table
+            key = getattr(obj, mapper.get_property_by_column(column).key)
+            if "campaign_id" in parent.c and key is not None:
+                found = session.scalar(select(parent.c.campaign_id).where(fk.column == key))
+                return int(found) if found is not None else None
+    return None
 
 
 def append_pending(session: Session, *_: Any) -> None:
@@ -146,7 +157,7 @@ def append_pending(session: Session, *_: Any) -> None:
         return
     by_chain: dict[str, list[tuple[str, int, dict[str, Any], int | None]]] = {}
     for (table, entity_id), note in pending.items():
-        campaign_id = _campaign_of(table, note["obj"])
+        campaign_id = _campaign_of(session, table, note["obj"])
         chain = campaign_chain(campaign_id) if campaign_id else GLOBAL_CHAIN
         by_chain.setdefault(chain, []).append((table, entity_id, note, campaign_id))
     now = utcnow()

@@ -86,7 +86,8 @@ def any_admin(session: Session) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
-_touched: dict[int, float] = {}
+# Keyed by token hash, which, unlike an id, names one key even across databases.
+_touched: dict[str, float] = {}
 _touched_lock = threading.Lock()
 
 
@@ -94,9 +95,9 @@ def due_for_touch(key: ApiKey) -> bool:
     """Whether this use should be written to last_used_at (at most once a minute per key)."""
     now = time.monotonic()
     with _touched_lock:
-        if now - _touched.get(key.id, float("-inf")) < LAST_USED_PRECISION.total_seconds():
+        if now - _touched.get(key.token_hash, float("-inf")) < LAST_USED_PRECISION.total_seconds():
             return False
-        _touched[key.id] = now
+        _touched[key.token_hash] = now
     return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_PRECISION
 
 
