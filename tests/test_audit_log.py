@@ -99,6 +99,8 @@ def test_filters_and_pagination(client, db):
     assert all(e["recorded_at"] >= moment for e in _events(client, **{"from": moment}))
     assert all(e["recorded_at"] < moment for e in _events(client, to=moment))
     assert client.get("/v1/audit", params={"campaign": "nope"}).status_code == 422
+    # A time without its zone is ambiguous: refused rather than guessed.
+    assert client.get("/v1/audit", params={"from": "2026-11-26T00:00:00"}).status_code == 422
 
 
 def test_failed_requests_leave_no_event(client, db):

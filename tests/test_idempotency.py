@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from app.contributions.models import Contribution
+from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
+from app.idempotency.service import RETENTION, purge
 from tests import factories as f
 from tests.conftest import bearer, issue_key
 from tests.test_concurrency import live_server, race  # noqa: F401 - the fixture
@@ -81,6 +84,18 @@ def test_key_creation_is_never_replayed_because_the_token_is_not_stored(client, 
     with db.session(read_only=True) as session:
         stored = session.execute(text("SELECT response_body FROM idempotency_records")).all()
     assert all(first["token"] not in (row[0] or "") for row in stored)
+
+
+def test_keys_are_kept_seven_days_then_purged(client, db):
+    first = f.ok(client.post("/v1/donors", json=DONOR, headers=_key("k-5")))
+    with db.transaction() as session:
+        assert purge(session) == 0  # a fresh record is kept
+        stale = utcnow() - RETENTION - timedelta(minutes=1)
+        session.execute(update(IdempotencyRecord).values(created_at=stale))
+    with db.transaction() as session:
+        assert purge(session) == 1
+    again = f.ok(client.post("/v1/donors", json=DONOR, headers=_key("k-5")))
+    assert again["id"] != first["id"]  # forgotten: the key is free again
 
 
 @pytest.mark.slow

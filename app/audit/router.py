@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from app.audit import schemas, service
 from app.audit.models import AuditEvent
@@ -32,9 +32,9 @@ def list_events(
     entity_id: IdQuery = None,
     actor: Annotated[IdQuery, Query(description="The acting API key's id.")] = None,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="RFC 3339, inclusive.")
+        AwareDatetime | None, Query(alias="from", description="RFC 3339, inclusive.")
     ] = None,
-    to: Annotated[datetime | None, Query(description="RFC 3339, exclusive.")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="RFC 3339, exclusive.")] = None,
 ) -> Page[schemas.AuditEvent]:
     """Every recorded write, oldest first: who (key, role, unit), when, which request, what."""
     stmt = service.search(

@@ -12,6 +12,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.audit import log as audit_log
@@ -36,10 +37,9 @@ class Forbidden(DomainError):
     status = 403
 
 
-def _bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+# Declared as a security scheme, so /docs offers "Authorize" and the OpenAPI names it.
+_bearer = HTTPBearer(auto_error=False, description="An API key: `relief keys create`.")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def _request_id(request: Request) -> str:
@@ -50,10 +50,10 @@ def _request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
-def authenticate(request: Request, session: SessionDep) -> Principal:
+def authenticate(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
     """The key holder of this request (401 without a valid, unrevoked key)."""
-    token = _bearer_token(request)
-    if token is None:
+    token = credentials.credentials.strip() if credentials else None
+    if not token:
         raise Unauthenticated("api_key_required", "Send an API key: `Authorization: Bearer <key>`.")
     key = service.find_by_token(session, token)
     if key is None or key.revoked_at is not None:
