@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -146,6 +146,17 @@ def client(database_url: str) -> Iterator[TestClient]:
 @pytest.fixture
 def admin_token(client: TestClient) -> str:
     return str(client.headers["Authorization"]).removeprefix("Bearer ")
+
+
+@pytest.fixture
+def headers_for(client: TestClient) -> Callable[..., dict[str, str]]:
+    """`headers_for("officer", "ky-son")`: request headers carrying a new key of that role."""
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+
+    def make(role: str, unit_code: str | None = None) -> dict[str, str]:
+        return bearer(issue_key(database, role, unit_code))
+
+    return make
 
 
 @pytest.fixture

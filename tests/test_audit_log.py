@@ -23,13 +23,13 @@ def _story(client, db):
     code = f.campaign(client, unit_code="ky-son")["code"]
     donor = f.donor(client)
     pledge = f.pledge(client, code, donor["id"], 2_000_000)
-    contribution = f.ok(
-        client.post(
-            f"/v1/campaigns/{code}/contributions",
-            json={"amount": "500000", "received_on": "2022-10-05", "method": "cash"},
-            headers={**officer, "X-Request-ID": "phone-42"},
-        )
+    response = client.post(
+        f"/v1/campaigns/{code}/contributions",
+        json={"amount": "500000", "received_on": "2022-10-05", "method": "cash"},
+        headers={**officer, "X-Request-ID": "phone-42"},
     )
+    assert response.headers["x-request-id"] == "phone-42"
+    contribution = f.ok(response)
     f.ok(client.post(f"/v1/pledges/{pledge['id']}/cancel", json={"reason": "Trùng"}), 200)
     return code, officer, contribution, pledge
 

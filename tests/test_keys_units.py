@@ -7,7 +7,7 @@ import hashlib
 from sqlalchemy import text
 
 from tests import factories as f
-from tests.conftest import bearer, issue_key
+from tests.conftest import bearer
 
 
 def _tree(client) -> None:
@@ -76,11 +76,11 @@ def test_last_used_at_is_recorded(client):
     assert keys[created["id"]]["last_used_at"] is not None
 
 
-def test_officers_see_and_act_only_within_their_units(client, db):
+def test_officers_see_and_act_only_within_their_units(client, headers_for):
     _tree(client)
-    ky_son = bearer(issue_key(db, "officer", "ky-son"))
-    tan_ky = bearer(issue_key(db, "officer", "tan-ky"))
-    province = bearer(issue_key(db, "officer", "nghe-an"))
+    ky_son = headers_for("officer", "ky-son")
+    tan_ky = headers_for("officer", "tan-ky")
+    province = headers_for("officer", "nghe-an")
     # An officer's campaign belongs to their own unit by default; an admin's to root.
     own = f.ok(
         client.post(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,9 @@ def _request_id(request: Request) -> str:
     return uuid.uuid4().hex
 
 
-def authenticate(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
+def authenticate(
+    request: Request, response: Response, session: SessionDep, credentials: BearerDep
+) -> Principal:
     """The key holder of this request (401 without a valid, unrevoked key)."""
     token = credentials.credentials.strip() if credentials else None
     if not token:
@@ -70,6 +72,8 @@ def authenticate(request: Request, session: SessionDep, credentials: BearerDep) 
     )
     scope.bind(session, principal)
     request.state.principal = principal
+    # Echoed so a client can quote it; the audit log records the same id.
+    response.headers[REQUEST_ID_HEADER] = principal.request_id or ""
     if request.method not in _READS:
         before_commit(request, audit_log.append_pending)
     if service.due_for_touch(key):
