@@ -23,6 +23,7 @@ migrate: $(STAMP)
 	$(BIN)/alembic upgrade head
 
 run: migrate
+	@$(BIN)/relief keys hint
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

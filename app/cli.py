@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from app import models  # noqa: F401 - every table, so foreign keys resolve
 from app.demo.cli import demo
+from app.keys.cli import app as keys_app
 from app.locations.cli import app as locations_app
 from app.reconciliation.cli import export_app
 from app.statements.cli import EPILOG as IMPORT_EPILOG
@@ -19,6 +21,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     epilog=(
         "\b\nExamples:\n"
+        "  relief keys create --role admin --name 'Nguyễn Văn An'\n"
         "  relief locations import\n"
         "  relief demo\n"
         "  relief import-statement sao-ke.csv --campaign ky-son-flood-2022 --server URL --token KEY\n"
@@ -26,6 +29,7 @@ app = typer.Typer(
         "  relief COMMAND --help"
     ),
 )
+app.add_typer(keys_app, name="keys")
 app.add_typer(locations_app, name="locations")
 app.command("demo")(demo)
 app.command("import-statement", epilog=IMPORT_EPILOG)(import_statement)

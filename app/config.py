@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     transaction_retries: int = 5
     default_page_size: int = 50
     max_page_size: int = 500
+    # JSON bodies are small; a route may raise its own limit (bank statement files).
+    max_body_bytes: int = 1024 * 1024
 
 
 @lru_cache

@@ -28,6 +28,7 @@ class DomainError(Exception):
     """A broken business rule. Subclasses fix the status; `code` names the rule."""
 
     status = 400
+    headers: dict[str, str] | None = None
 
     def __init__(
         self,
@@ -114,7 +115,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
+        response = problem(
             exc.status,
             exc.code,
             exc.detail,
@@ -122,6 +123,8 @@ def install_error_handlers(app: FastAPI) -> None:
             errors=exc.errors,
             **exc.extra,
         )
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

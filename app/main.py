@@ -17,7 +17,10 @@ from app.db import Database
 from app.distribution.router import router as distribution_router
 from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
+from app.idempotency import service as idempotency
 from app.items.router import router as items_router
+from app.keys.cli import warn_without_admin_key
+from app.keys.router import router as keys_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
 from app.pledges.router import router as pledges_router
@@ -26,6 +29,7 @@ from app.receiving_accounts.router import public_router as public_accounts_route
 from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
 from app.statements.router import router as statements_router
+from app.units.router import router as units_router
 
 DESCRIPTION = """
 Relief Ledger records disaster-relief appeals, pledges, money received, and its
@@ -41,6 +45,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warn_without_admin_key(database)
         yield
         database.dispose()
 
@@ -52,6 +57,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database = database
     install_error_handlers(app)
+    idempotency.install(app)
     for router in (
         campaigns_router,
         donors_router,
@@ -68,6 +74,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         receiving_accounts_router,
         public_accounts_router,
         statements_router,
+        units_router,
+        keys_router,
     ):
         app.include_router(router)
 

@@ -1,23 +1,31 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.allocations.models import Allocation
+from app.audit.models import AuditEvent, AuditHead
 from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
 from app.donors.models import Donor
+from app.idempotency.models import IdempotencyRecord
 from app.items.models import Item
+from app.keys.models import ApiKey
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.locations.models import Location
 from app.pledges.models import Pledge
 from app.receiving_accounts.models import ReceivingAccount
+from app.units.models import Unit
 
 __all__ = [
     "Allocation",
+    "ApiKey",
+    "AuditEvent",
+    "AuditHead",
     "Base",
     "Campaign",
     "Contribution",
     "ContributionReversal",
     "Donor",
+    "IdempotencyRecord",
     "Item",
     "LedgerAccount",
     "LedgerEntry",
@@ -26,4 +34,5 @@ __all__ = [
     "Location",
     "Pledge",
     "ReceivingAccount",
+    "Unit",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,9 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 
 from app.db import Database
+from app.keys import service as keys
+from app.keys.models import Role
+from app.keys.schemas import ApiKeyCreate
 from app.main import create_app
 from app.models import Base
 
@@ -99,6 +102,11 @@ def _empty_postgres(url: str) -> None:
         # Tests only: replica mode switches off the append-only triggers for this one statement.
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The root unit comes from migration 0004; put it back as the migration made it.
+        conn.execute(
+            text("INSERT INTO units (code, name, path, created_at) VALUES (:c, :n, :p, now())"),
+            {"c": "root", "n": "Root", "p": "/root/"},
+        )
     engine.dispose()
 
 
@@ -113,11 +121,42 @@ def database_url(template_url: str, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def issue_key(database: Database, role: str, unit_code: str | None = None) -> str:
+    """A key made directly in the database (as `relief keys create` does); returns its token."""
+    with database.transaction() as session:
+        body = ApiKeyCreate(role=Role(role), unit_code=unit_code, name=f"test {role}")
+        _, token = keys.issue(session, key_in=body)
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
+    """The API as an admin sees it: every request carries an admin key."""
     app = create_app(database_url)
     with TestClient(app) as test_client:
+        token = issue_key(app.state.database, "admin")
+        test_client.headers.update(bearer(token))
         yield test_client
+
+
+@pytest.fixture
+def admin_token(client: TestClient) -> str:
+    return str(client.headers["Authorization"]).removeprefix("Bearer ")
+
+
+@pytest.fixture
+def headers_for(client: TestClient) -> Callable[..., dict[str, str]]:
+    """`headers_for("officer", "ky-son")`: request headers carrying a new key of that role."""
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
+
+    def make(role: str, unit_code: str | None = None) -> dict[str, str]:
+        return bearer(issue_key(database, role, unit_code))
+
+    return make
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.db import Database
+from tests.conftest import bearer, issue_key
 from tests.test_concurrency import LiveServer, _free_port, _stop, _wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +41,10 @@ def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    live = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    database = Database(database_url)
+    headers = bearer(issue_key(database, "admin"))
+    database.dispose()
+    live = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path, headers=headers)
     try:
         _wait_until_healthy(process, live)
         yield live
@@ -48,8 +53,11 @@ def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def relief(*args: str | Path, server: LiveServer | str) -> subprocess.CompletedProcess[str]:
-    url = server if isinstance(server, str) else server.base_url
-    command = [str(RELIEF), *map(str, args), "--server", url, "--token", TOKEN]
+    if isinstance(server, str):
+        url, token = server, TOKEN
+    else:
+        url, token = server.base_url, server.headers["Authorization"].removeprefix("Bearer ")
+    command = [str(RELIEF), *map(str, args), "--server", url, "--token", token]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "120"}
     )
@@ -62,7 +70,7 @@ def _ok(response: httpx.Response, status: int = 201) -> dict:
 
 @pytest.fixture
 def campaign(server: LiveServer) -> str:
-    with httpx.Client(base_url=server.base_url) as http:
+    with httpx.Client(base_url=server.base_url, headers=server.headers) as http:
         body = {"code": "ky-son-flood-2022", "title": "Ủng hộ đồng bào Kỳ Sơn", "kind": "flood"}
         _ok(http.post("/v1/campaigns", json=body))
         _ok(http.patch("/v1/campaigns/ky-son-flood-2022", json={"status": "open"}), 200)
@@ -74,7 +82,9 @@ def campaign(server: LiveServer) -> str:
 
 
 def reconciliation(server: LiveServer, code: str) -> bytes:
-    response = httpx.get(f"{server.base_url}/v1/campaigns/{code}/reconciliation")
+    response = httpx.get(
+        f"{server.base_url}/v1/campaigns/{code}/reconciliation", headers=server.headers
+    )
     assert response.status_code == 200, response.text
     return response.content
 
@@ -147,7 +157,7 @@ def test_export_reconciliation_is_the_api_body_byte_for_byte(server, campaign, t
     api = reconciliation(server, campaign)
     done = subprocess.run(
         [str(RELIEF), "export", "reconciliation", campaign, "--server", server.base_url,
-         "--token", TOKEN],
+         "--token", server.headers["Authorization"].removeprefix("Bearer ")],
         capture_output=True,
         timeout=60,
     )  # fmt: skip

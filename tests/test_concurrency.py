@@ -26,6 +26,9 @@ from typing import Any
 import httpx
 import pytest
 
+from app.db import Database
+from tests.conftest import bearer, issue_key
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
 STARTUP_TIMEOUT_S = 30.0
@@ -39,6 +42,7 @@ pytestmark = pytest.mark.slow
 class LiveServer:
     base_url: str
     log_path: Path
+    headers: dict[str, str]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -97,7 +101,10 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown reaches every worker
         )
-    server = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    database = Database(database_url)
+    headers = bearer(issue_key(database, "admin"))
+    database.dispose()
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path, headers=headers)
     try:
         _wait_until_healthy(process, server)
         yield server
@@ -176,11 +183,18 @@ def _verified_reconciliation(client: httpx.Client, code: str) -> dict[str, Any]:
     return body
 
 
-async def _race(base_url: str, requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:
+async def race(
+    server: LiveServer,
+    requests: list[tuple[str, dict[str, Any]]],
+    headers: dict[str, str] | None = None,
+) -> list[httpx.Response]:
     """POST every request at once, each on its own connection."""
     limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
     async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_S
+        base_url=server.base_url,
+        limits=limits,
+        timeout=REQUEST_TIMEOUT_S,
+        headers={**server.headers, **(headers or {})},
     ) as client:
         start = asyncio.Event()
 
@@ -215,7 +229,9 @@ def test_fifty_concurrent_allocations_never_exceed_what_was_received(
 ) -> None:
     code = "yagi-2024-concurrency"
     tranche = 100_000_000
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         _open_campaign(client, code)
         # 1,000,000,000 VND received in uneven pieces.
         for i, amount in enumerate((400_000_000, 250_000_000, 200_000_000, 99_999_999, 50_000_001)):
@@ -223,9 +239,7 @@ def test_fifty_concurrent_allocations_never_exceed_what_was_received(
         location_id = _location(client, "Xã Mường Lống")
 
     body = {"location_id": location_id, "amount": str(tranche), "purpose": "Hỗ trợ làm nhà"}
-    responses = asyncio.run(
-        _race(live_server.base_url, [(f"/v1/campaigns/{code}/allocations", body)] * 50)
-    )
+    responses = asyncio.run(race(live_server, [(f"/v1/campaigns/{code}/allocations", body)] * 50))
 
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 10, 409: 40}, (
@@ -237,7 +251,9 @@ def test_fifty_concurrent_allocations_never_exceed_what_was_received(
         else:
             assert Decimal(response.json()["amount"]) == tranche
 
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         reconciliation = _verified_reconciliation(client, code)
         allocations = _ok(
             client.get(f"/v1/campaigns/{code}/allocations", params={"limit": 100}), 200
@@ -264,7 +280,9 @@ def test_concurrent_reversals_and_allocations_keep_allocated_within_received(
 ) -> None:
     code = "yagi-2024-reversal-race"
     tranche = 100_000_000
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         _open_campaign(client, code)
         contributions = [_contribute(client, code, tranche, f"FT2409R{i:03d}") for i in range(10)]
         locations = [_location(client, f"Bản Huồi {i}") for i in range(2)]
@@ -284,7 +302,7 @@ def test_concurrent_reversals_and_allocations_keep_allocated_within_received(
     requests = [
         r for pair in zip(allocation_requests, reversal_requests, strict=True) for r in pair
     ]
-    responses = asyncio.run(_race(live_server.base_url, requests))
+    responses = asyncio.run(race(live_server, requests))
 
     allocations = responses[0::2]
     reversals = responses[1::2]
@@ -304,7 +322,9 @@ def test_concurrent_reversals_and_allocations_keep_allocated_within_received(
     # request is refused only once none is left: exactly 10 winners, whatever the order.
     assert allocated + reversed_ == 10, f"{allocated} allocations, {reversed_} reversals"
 
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         reconciliation = _verified_reconciliation(client, code)
     money = reconciliation["money"]
     received = Decimal(money["received"])
@@ -322,7 +342,9 @@ def test_concurrent_goods_allocations_never_take_stock_below_zero(
     """60 breeding goats on hand, 40 requests for 7 each, and goat reversals racing them:
     stock never goes below zero, whoever wins."""
     code = "de-giong-tan-ky-race"
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         _open_campaign(client, code)
         _ok(
             client.post(
@@ -357,7 +379,7 @@ def test_concurrent_goods_allocations_never_take_stock_below_zero(
     requests[5:5] = reversals[:1]
     requests[20:20] = reversals[1:2]
     requests[35:35] = reversals[2:]
-    responses = asyncio.run(_race(live_server.base_url, requests))
+    responses = asyncio.run(race(live_server, requests))
 
     allocations = [r for r in responses if r.request.url.path.endswith("/allocations")]
     reversed_ = [r for r in responses if r.request.url.path.endswith("/reverse")]
@@ -379,7 +401,9 @@ def test_concurrent_goods_allocations_never_take_stock_below_zero(
     # Nobody was refused while 7 goats were still there: what is left is less than 7.
     assert received - 7 * granted < 7
 
-    with httpx.Client(base_url=live_server.base_url, timeout=60) as client:
+    with httpx.Client(
+        base_url=live_server.base_url, timeout=60, headers=live_server.headers
+    ) as client:
         reconciliation = _verified_reconciliation(client, code)
     (goats,) = reconciliation["goods"]
     assert Decimal(goats["received"]) == received

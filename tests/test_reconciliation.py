@@ -123,10 +123,13 @@ def test_full_verification_agrees(client):
     assert names[-2:] == ["kept_balances_match_entries", "hash_chain_verifies"]
     assert len(names) == 13
     assert f.checks_ok(body)
+    audit_events = len(f.ok(client.get("/v1/audit", params={"limit": 500}), 200)["items"])
     assert f.ok(client.get("/v1/audit/verify"), 200) == {
         "ok": True,
-        "checked": body["ledger"]["entries"],
+        "checked": body["ledger"]["entries"] + audit_events,
         "campaigns": 1,
+        "ledger_entries": body["ledger"]["entries"],
+        "audit_events": audit_events,
         "first_broken": None,
     }
 

@@ -61,7 +61,7 @@ def test_other_database_errors_are_not_retried(client, monkeypatch):
     calls = _losing_first(
         monkeypatch, OperationalError("INSERT …", {}, Exception("disk I/O error"))
     )
-    quiet = TestClient(client.app, raise_server_exceptions=False)
+    quiet = TestClient(client.app, raise_server_exceptions=False, headers=client.headers)
     response = quiet.post(
         f"/v1/campaigns/{code}/allocations",
         json={"location_id": place["id"], "amount": "1", "purpose": "x"},

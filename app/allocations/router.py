@@ -9,9 +9,15 @@ from app.allocations.models import Allocation, AllocationStatus
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
 from app.ids import IdPath, IdQuery
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/v1", tags=["allocations"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["allocations"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post(

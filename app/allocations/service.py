@@ -13,6 +13,7 @@ from app.campaigns.service import require_status
 from app.dates import not_in_future
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
+from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
@@ -21,9 +22,12 @@ from app.money import canonical, fits_currency, minor_units
 
 
 def get(session: Session, allocation_id: int) -> Allocation:
+    """The allocation, if the caller's key reaches its campaign (404 otherwise)."""
+    absent = NotFound("allocation_not_found", f"No allocation has id {allocation_id}.")
     allocation = session.get(Allocation, allocation_id)
     if allocation is None:
-        raise NotFound("allocation_not_found", f"No allocation has id {allocation_id}.")
+        raise absent
+    scope.require_campaign(session, allocation.campaign_id, absent)
     return allocation
 
 

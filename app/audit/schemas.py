@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Literal
+
 from pydantic import BaseModel
 
 
 class BrokenLink(BaseModel):
-    campaign_code: str
+    """The first link that does not verify: in a campaign's ledger chain or an audit chain."""
+
+    log: Literal["ledger", "audit"]
+    chain: str
+    campaign_code: str | None
     seq: int
     entry_id: int | None
     rule: str
@@ -15,4 +22,28 @@ class VerifyReport(BaseModel):
     ok: bool
     checked: int
     campaigns: int
+    ledger_entries: int
+    audit_events: int
     first_broken: BrokenLink | None
+
+
+class AuditEvent(BaseModel):
+    model_config = {"from_attributes": True}
+
+    id: int
+    chain: str
+    seq: int
+    campaign_code: str | None
+    actor_key_id: int | None
+    actor_role: str | None
+    actor_unit_id: int | None
+    request_id: str | None
+    method: str | None
+    path: str | None
+    entity_type: str
+    entity_id: int
+    action: str
+    changes: dict[str, Any]
+    recorded_at: datetime
+    prev_hash: str
+    hash: str

@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime, utcnow
+from app.units.models import Unit
 
 
 class CampaignStatus(StrEnum):
@@ -39,6 +40,8 @@ class Campaign(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    # The organisation unit that runs the campaign; its officers (and their parents') act on it.
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[CampaignStatus] = mapped_column(String(10), default=CampaignStatus.draft)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -46,7 +49,12 @@ class Campaign(Base):
 
     # Loaded with the campaign in one extra query per result set, never lazily per row.
     parent: Mapped[Campaign | None] = relationship(remote_side=[id], lazy="selectin")
+    unit: Mapped[Unit] = relationship(lazy="selectin")
 
     @property
     def parent_code(self) -> str | None:
         return self.parent.code if self.parent else None
+
+    @property
+    def unit_code(self) -> str:
+        return self.unit.code

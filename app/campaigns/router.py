@@ -8,9 +8,15 @@ from app.campaigns import schemas, service
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.schemas import CODE_PATTERN
 from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1/campaigns",
+    tags=["campaigns"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 def valid_campaign(
@@ -35,7 +41,7 @@ def list_campaigns(
     status: CampaignStatus | None = None,
     parent_code: Annotated[str | None, Query(max_length=64, pattern=CODE_PATTERN)] = None,
 ) -> Page[schemas.Campaign]:
-    stmt = service.search(status=status, parent_code=parent_code)
+    stmt = service.search(session, status=status, parent_code=parent_code)
     return paginate(session, stmt, Campaign.id, page, schemas.Campaign.model_validate)
 
 

@@ -9,6 +9,7 @@ from app.campaigns.models import CampaignKind, CampaignStatus
 from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
 from app.text import LongText, Text
+from app.units.schemas import UnitCode
 
 CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 CampaignCode = Annotated[
@@ -42,6 +43,10 @@ class CampaignCreate(BaseModel):
     location_id: Id | None = None
     parent_code: CampaignCode | None = None
     description: Annotated[LongText | None, Field(max_length=10_000)] = None
+    unit_code: UnitCode | None = Field(
+        None,
+        description="The unit running the campaign: yours or one below it. Default: your own unit (root for admins).",
+    )
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -81,6 +86,7 @@ class Campaign(BaseModel):
     ends_on: date | None
     location_id: int | None
     parent_code: str | None
+    unit_code: str
     description: str | None
     status: CampaignStatus
     created_at: datetime

@@ -13,6 +13,7 @@ from app.campaigns.models import Campaign, CampaignKind, CampaignStatus
 from app.campaigns.schemas import CampaignCreate, CampaignUpdate
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.keys import scope
 from app.ledger import service as ledger
 from app.locations import service as locations
 from app.money import canonical, fits_currency, is_known_currency
@@ -25,9 +26,12 @@ ALLOWED_TRANSITIONS = {
 
 
 def get_by_code(session: Session, code: str) -> Campaign:
+    """The campaign with this code, if the caller's key reaches its unit (404 otherwise)."""
+    absent = NotFound("campaign_not_found", f"No campaign has code {code!r}.")
     campaign = session.scalars(select(Campaign).where(Campaign.code == code)).one_or_none()
     if campaign is None:
-        raise NotFound("campaign_not_found", f"No campaign has code {code!r}.")
+        raise absent
+    scope.require_unit(session, campaign.unit_id, absent)
     return campaign
 
 
@@ -67,7 +71,7 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
         parent = session.scalars(
             select(Campaign).where(Campaign.code == campaign_in.parent_code)
         ).one_or_none()
-        if parent is None:
+        if parent is None or not scope.reaches_unit(session, parent.unit_id):
             raise Invalid.field(
                 "parent_code",
                 "campaign_not_found",
@@ -81,6 +85,7 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
             )
     if campaign_in.location_id is not None:
         locations.referenced(session, campaign_in.location_id)
+    unit = scope.acting_unit(session, campaign_in.unit_code)
     now = utcnow()
     campaign = Campaign(
         code=campaign_in.code,
@@ -92,6 +97,8 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
         ends_on=campaign_in.ends_on,
         location_id=campaign_in.location_id,
         parent=parent,
+        unit_id=unit.id,
+        unit=unit,
         description=campaign_in.description,
         status=CampaignStatus.draft,
         created_at=now,
@@ -153,8 +160,11 @@ def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str
         )
 
 
-def search(*, status: CampaignStatus | None, parent_code: str | None) -> Select[Campaign]:
-    stmt = select(Campaign)
+def search(
+    session: Session, *, status: CampaignStatus | None, parent_code: str | None
+) -> Select[Campaign]:
+    """The campaigns the caller's key reaches, filtered."""
+    stmt = scope.within_reach(session, select(Campaign), Campaign.unit_id)
     if status is not None:
         stmt = stmt.where(Campaign.status == status)
     if parent_code is not None:

@@ -7,9 +7,15 @@ from app.contributions import schemas, service
 from app.contributions.models import Contribution
 from app.db import SessionDep, TransactionalRoute
 from app.ids import IdPath, IdQuery
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(prefix="/v1", tags=["contributions"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["contributions"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post(

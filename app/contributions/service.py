@@ -24,6 +24,7 @@ from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
 from app.items.models import Item
+from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -36,9 +37,12 @@ _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
 def get(session: Session, contribution_id: int) -> Contribution:
+    """The contribution, if the caller's key reaches its campaign (404 otherwise)."""
+    absent = NotFound("contribution_not_found", f"No contribution has id {contribution_id}.")
     contribution = session.get(Contribution, contribution_id)
     if contribution is None:
-        raise NotFound("contribution_not_found", f"No contribution has id {contribution_id}.")
+        raise absent
+    scope.require_campaign(session, contribution.campaign_id, absent)
     return contribution
 
 

@@ -8,9 +8,15 @@ from fastapi import APIRouter, Query
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
 from app.distribution import schemas, service
+from app.keys.auth import Authorized
 from app.locations.models import LocationLevel
 
-router = APIRouter(prefix="/v1", tags=["distribution"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["distribution"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.get("/campaigns/{code}/distribution", response_model=schemas.Distribution)

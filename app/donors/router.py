@@ -6,10 +6,16 @@ from app.db import SessionDep, TransactionalRoute
 from app.donors import schemas, service
 from app.donors.models import Donor
 from app.ids import IdPath
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(prefix="/v1/donors", tags=["donors"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1/donors",
+    tags=["donors"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Donor)
@@ -23,7 +29,9 @@ def list_donors(
     page: PageDep,
     q: SearchQuery = None,
 ) -> Page[schemas.Donor]:
-    return paginate(session, service.search(q=q), Donor.id, page, schemas.Donor.model_validate)
+    return paginate(
+        session, service.search(session, q=q), Donor.id, page, schemas.Donor.model_validate
+    )
 
 
 @router.get("/{donor_id}", response_model=schemas.Donor)

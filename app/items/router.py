@@ -8,10 +8,16 @@ from app.db import SessionDep, TransactionalRoute
 from app.items import schemas, service
 from app.items.models import Item
 from app.items.schemas import ITEM_CODE_PATTERN
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(prefix="/v1/items", tags=["items"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1/items",
+    tags=["items"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Item)

@@ -6,10 +6,16 @@ from fastapi import APIRouter
 
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import Authorized
 from app.ledger import schemas, service
 from app.pagination import Page, PageDep, encode_cursor
 
-router = APIRouter(prefix="/v1", tags=["ledger"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["ledger"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.get("/campaigns/{code}/ledger", response_model=Page[schemas.EntryOut])

@@ -4,12 +4,18 @@ from fastapi import APIRouter, status
 
 from app.db import SessionDep, TransactionalRoute
 from app.ids import IdPath, IdQuery
+from app.keys.auth import Authorized
 from app.locations import schemas, service
 from app.locations.models import Location, LocationLevel
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(prefix="/v1/locations", tags=["locations"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1/locations",
+    tags=["locations"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Location)

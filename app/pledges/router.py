@@ -7,11 +7,17 @@ from fastapi import APIRouter, Body, status
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
 from app.ids import IdPath, IdQuery
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.pledges import schemas, service
 from app.pledges.models import Pledge
 
-router = APIRouter(prefix="/v1", tags=["pledges"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["pledges"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.post(

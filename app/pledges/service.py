@@ -19,6 +19,7 @@ from app.campaigns.service import require_status
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
+from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -30,9 +31,12 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read al
 
 
 def get(session: Session, pledge_id: int) -> Pledge:
+    """The pledge, if the caller's key reaches its campaign (404 otherwise)."""
+    absent = NotFound("pledge_not_found", f"No pledge has id {pledge_id}.")
     pledge = session.get(Pledge, pledge_id)
     if pledge is None:
-        raise NotFound("pledge_not_found", f"No pledge has id {pledge_id}.")
+        raise absent
+    scope.require_campaign(session, pledge.campaign_id, absent)
     return pledge
 
 

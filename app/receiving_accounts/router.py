@@ -6,12 +6,18 @@ from fastapi import APIRouter, Path, status
 
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.receiving_accounts import schemas, service
 from app.receiving_accounts.models import ReceivingAccount
 from app.text import NO_CONTROL_PATTERN
 
-router = APIRouter(prefix="/v1", tags=["receiving accounts"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["receiving accounts"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 # No key needed, ever: anyone must be able to check a number a page asks them to pay into.
 public_router = APIRouter(prefix="/v1/public", tags=["public"], route_class=TransactionalRoute)
 

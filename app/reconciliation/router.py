@@ -7,9 +7,15 @@ from fastapi import APIRouter, Query
 
 from app.campaigns.router import CampaignDep
 from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import Authorized
 from app.reconciliation import schemas, service
 
-router = APIRouter(prefix="/v1", tags=["reconciliation"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/v1",
+    tags=["reconciliation"],
+    route_class=TransactionalRoute,
+    dependencies=[Authorized],
+)
 
 
 @router.get(

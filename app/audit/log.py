@@ -1,0 +1,187 @@
+"""The hash-chained audit log: every write, by whom, appended in the write's transaction.
+
+Changes are captured generically: after each flush of a session that carries a principal,
+every created or updated record (except the ledger's own chained tables and bookkeeping)
+is noted; just before the request commits, the notes are appended as events.
+
+One chain per campaign, plus a `global` chain for records outside campaigns (units, keys,
+donors, locations, items). Campaign writers already serialise on their campaign's ledger
+lock, so locking the same campaign's audit head adds no contention between campaigns; only
+writes outside campaigns share the global head. Chains are locked in sorted order, so two
+requests can never wait on each other's chains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead, campaign_chain
+from app.db import utcnow
+from app.keys import scope
+from app.ledger.models import GENESIS_HASH
+from app.ledger.service import canonical_json, rfc3339
+from app.money import canonical
+
+# The ledger chains itself; bookkeeping tables are not history.
+NOT_AUDITED = {
+    "audit_events",
+    "audit_heads",
+    "ledger_entries",
+    "ledger_postings",
+    "ledger_accounts",
+    "ledger_heads",
+    "idempotency_records",
+}
+SECRET_COLUMNS = {"token_hash"}
+_PENDING = "audit_pending"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return canonical(value)
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _note(session: Session, obj: Any, *, created: bool) -> None:
+    state = inspect(obj)
+    table = state.mapper.local_table.name
+    # Read the key from the row: new objects get their identity only after this event.
+    key = state.mapper.primary_key_from_instance(obj)
+    if table in NOT_AUDITED or len(key) != 1 or key[0] is None:
+        return
+    columns = [c for c in state.mapper.column_attrs if c.key not in SECRET_COLUMNS]
+    pending: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault(_PENDING, {})
+    note = pending.setdefault(
+        (table, int(key[0])),
+        {"action": "created" if created else "updated", "changes": {}, "obj": obj},
+    )
+    if created:
+        note["changes"] = {c.key: _plain(getattr(obj, c.key)) for c in columns}
+        return
+    for column in columns:
+        history = state.attrs[column.key].history
+        if not history.has_changes():
+            continue
+        new = _plain(history.added[0]) if history.added else None
+        if note["action"] == "created":
+            note["changes"][column.key] = new
+        else:
+            old = _plain(history.deleted[0]) if history.deleted else None
+            first_old = note["changes"].get(column.key, [old])[0]
+            note["changes"][column.key] = [first_old, new]
+
+
+@event.listens_for(Session, "after_flush")
+def _capture(session: Session, _: UOWTransaction) -> None:
+    if scope.current(session) is None:
+        return
+    for obj in session.new:
+        _note(session, obj, created=True)
+    for obj in session.dirty:
+        if session.is_modified(obj, include_collections=False):
+            _note(session, obj, created=False)
+
+
+def event_hash(event_: AuditEvent) -> str:
+    """SHA-256 over the event's content and the previous event's hash."""
+    content = {
+        "chain": event_.chain,
+        "seq": event_.seq,
+        "campaign_id": event_.campaign_id,
+        "actor": [event_.actor_key_id, event_.actor_role, event_.actor_unit_id],
+        "request": [event_.request_id, event_.method, event_.path],
+        "entity": [event_.entity_type, event_.entity_id, event_.action],
+        "changes": event_.changes,
+        "recorded_at": rfc3339(event_.recorded_at),
+        "prev_hash": event_.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _lock_head(session: Session, chain: str) -> AuditHead:
+    stmt = (
+        select(AuditHead)
+        .where(AuditHead.chain == chain)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = session.scalars(stmt).one_or_none()
+    if head is not None:
+        return head
+    try:
+        with session.begin_nested():
+            session.add(AuditHead(chain=chain, seq=0, head_hash=GENESIS_HASH))
+    except IntegrityError:  # another request started the chain first: take its head
+        pass
+    return session.scalars(stmt).one()
+
+
+def _campaign_of(session: Session, table: str, obj: Any) -> int | None:
+    if table == "campaigns":
+        return int(obj.id)
+    value = getattr(obj, "campaign_id", None)
+    if value is not None:
+        return int(value)
+    # A record that hangs off a campaign's record (a contribution's reversal) joins its chain.
+    mapper = inspect(obj).mapper
+    for column in mapper.local_table.columns:
+        for fk in column.foreign_keys:
+            parent = fk.column.table
+            key = getattr(obj, mapper.get_property_by_column(column).key)
+            if "campaign_id" in parent.c and key is not None:
+                found = session.scalar(select(parent.c.campaign_id).where(fk.column == key))
+                return int(found) if found is not None else None
+    return None
+
+
+def append_pending(session: Session, *_: Any) -> None:
+    """Append every change noted in this transaction to its chain (call just before commit)."""
+    principal = scope.current(session)
+    session.flush()
+    pending: dict[tuple[str, int], dict[str, Any]] = session.info.pop(_PENDING, {})
+    if principal is None or not pending:
+        return
+    by_chain: dict[str, list[tuple[str, int, dict[str, Any], int | None]]] = {}
+    for (table, entity_id), note in pending.items():
+        campaign_id = _campaign_of(session, table, note["obj"])
+        chain = campaign_chain(campaign_id) if campaign_id else GLOBAL_CHAIN
+        by_chain.setdefault(chain, []).append((table, entity_id, note, campaign_id))
+    now = utcnow()
+    for chain in sorted(by_chain):
+        head = _lock_head(session, chain)
+        for table, entity_id, note, campaign_id in by_chain[chain]:
+            record = AuditEvent(
+                chain=chain,
+                seq=head.seq + 1,
+                campaign_id=campaign_id,
+                actor_key_id=principal.key_id,
+                actor_role=str(principal.role),
+                actor_unit_id=principal.unit_id,
+                request_id=principal.request_id,
+                method=principal.method,
+                path=principal.path,
+                entity_type=table,
+                entity_id=entity_id,
+                action=note["action"],
+                changes=canonical_json(note["changes"]),
+                recorded_at=now,
+                prev_hash=head.head_hash,
+            )
+            record.hash = event_hash(record)
+            session.add(record)
+            head.seq, head.head_hash = record.seq, record.hash
+    session.flush()

@@ -1,0 +1,1 @@
+"""Idempotency-Key on POST (IETF httpapi draft): a resent request replays the first answer."""

@@ -1,0 +1,83 @@
+"""`relief keys …`: make the first admin key, and others, straight in the database."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from app.audit import log as audit_log
+from app.config import get_settings
+from app.db import Database
+from app.errors import DomainError
+from app.keys import scope, service
+from app.keys.models import Role
+from app.keys.schemas import ApiKeyCreate
+from app.keys.scope import Principal
+
+app = typer.Typer(help="API keys: create them, and find out whether an admin key exists.")
+err = Console(stderr=True)
+log = logging.getLogger(__name__)
+CLI_ACTOR = Principal(
+    key_id=None, role=Role.admin, unit_id=None, unit_path=None, name="relief", method="CLI"
+)
+
+FIRST_KEY_HINT = (
+    "No admin API key exists yet. Create one with:\n"
+    "  .venv/bin/relief keys create --role admin --name 'First admin'\n"
+    "It prints the key once, on its last line; send it as `Authorization: Bearer <key>`."
+)
+
+
+@app.command()
+def create(
+    role: Annotated[Role, typer.Option(help="admin, officer or auditor.")],
+    name: Annotated[str, typer.Option(help="Who holds the key, for people reading the list.")],
+    unit: Annotated[str | None, typer.Option(help="The officer's unit code.")] = None,
+) -> None:
+    """Create an API key and print it last (it is shown only once)."""
+    database = Database(get_settings().database_url)
+    try:
+        body = ApiKeyCreate(role=role, unit_code=unit, name=name)
+        with database.transaction() as session:
+            # Audited like any write: the actor is the command line, not a key.
+            scope.bind(session, CLI_ACTOR)
+            key, token = service.issue(session, key_in=body)
+            audit_log.append_pending(session)
+    except ValidationError as exc:
+        err.print(f"[red]invalid:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        err.print(f"[red]{exc.code}:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    err.print(f"Created key {key.id} ({key.role}{f', unit {unit}' if unit else ''}): {key.name}")
+    err.print("Keep it safe: it is shown only this once.")
+    typer.echo(token)
+
+
+def warn_without_admin_key(database: Database) -> None:
+    """Log how to make the first admin key when there is none (at every start until then)."""
+    try:
+        with database.session(read_only=True) as session:
+            missing = not service.any_admin(session)
+    except Exception:  # an unmigrated database: `alembic upgrade head` will say more
+        return
+    if missing:
+        log.warning(FIRST_KEY_HINT)
+
+
+@app.command()
+def hint() -> None:
+    """Say how to make the first admin key, if there is none yet."""
+    database = Database(get_settings().database_url)
+    try:
+        with database.session(read_only=True) as session:
+            if not service.any_admin(session):
+                err.print(FIRST_KEY_HINT)
+    finally:
+        database.dispose()

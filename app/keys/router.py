@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.db import SessionDep, TransactionalRoute
+from app.idempotency.service import UNSUPPORTED_EXTRA
+from app.ids import IdPath
+from app.keys import schemas, service
+from app.keys.auth import AdminOnly
+from app.keys.models import ApiKey
+from app.pagination import Page, PageDep, paginate
+
+router = APIRouter(
+    prefix="/v1/keys", tags=["keys"], route_class=TransactionalRoute, dependencies=[AdminOnly]
+)
+
+
+# Never replayed: the answer holds the token, which must not be stored anywhere.
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.IssuedApiKey,
+    openapi_extra={UNSUPPORTED_EXTRA: True},
+)
+def create_key(body: schemas.ApiKeyCreate, session: SessionDep) -> schemas.IssuedApiKey:
+    key, token = service.issue(session, key_in=body)
+    return schemas.IssuedApiKey(**schemas.ApiKey.model_validate(key).model_dump(), token=token)
+
+
+@router.get("", response_model=Page[schemas.ApiKey])
+def list_keys(session: SessionDep, page: PageDep) -> Page[schemas.ApiKey]:
+    return paginate(session, service.search(), ApiKey.id, page, schemas.ApiKey.model_validate)
+
+
+@router.post("/{key_id}/revoke", response_model=schemas.ApiKey)
+def revoke_key(key_id: IdPath, session: SessionDep) -> ApiKey:
+    return service.revoke(session, service.get(session, key_id))

@@ -1,0 +1,125 @@
+"""Key rules: random tokens shown once and stored as a hash; officers belong to a unit;
+revoked keys stay on record but open nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.db import Database, utcnow
+from app.errors import Invalid, NotFound
+from app.keys.models import ApiKey, Role
+from app.keys.schemas import ApiKeyCreate
+from app.units import service as units
+
+log = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "rlk_"  # noqa: S105 - a label, not a secret
+# last_used_at is a hint for admins, not a log: minute precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def token_hash(token: str) -> str:
+    # A 256-bit random token cannot be guessed, so a fast hash is enough (no bcrypt needed).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(session: Session, *, key_in: ApiKeyCreate) -> tuple[ApiKey, str]:
+    """Create a key and return it with its token, which is never stored or shown again."""
+    unit_id = None
+    if key_in.role == Role.officer:
+        if key_in.unit_code is None:
+            raise Invalid.field("unit_code", "officer_needs_unit", "an officer key needs unit_code")
+        unit_id = units.referenced(session, key_in.unit_code).id
+    elif key_in.unit_code is not None:
+        raise Invalid.field(
+            "unit_code", "unit_only_for_officers", f"a {key_in.role} key acts for every unit"
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=key_in.name,
+        role=key_in.role,
+        unit_id=unit_id,
+        prefix=token[:12],
+        token_hash=token_hash(token),
+    )
+    session.add(key)
+    session.flush()
+    session.refresh(key, ["unit"])
+    return key, token
+
+
+def find_by_token(session: Session, token: str) -> ApiKey | None:
+    return session.scalars(
+        select(ApiKey).where(ApiKey.token_hash == token_hash(token))
+    ).one_or_none()
+
+
+def get(session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("api_key_not_found", f"No API key has id {key_id}.")
+    return key
+
+
+def revoke(session: Session, key: ApiKey) -> ApiKey:
+    """Revoke a key; revoking twice changes nothing."""
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def search() -> Select[ApiKey]:
+    return select(ApiKey)
+
+
+def any_admin(session: Session) -> bool:
+    stmt = select(ApiKey.id).where(ApiKey.role == Role.admin, ApiKey.revoked_at.is_(None))
+    return session.scalar(stmt.limit(1)) is not None
+
+
+# Keyed by token hash, which, unlike an id, names one key even across databases.
+_touched: dict[str, float] = {}
+_touched_lock = threading.Lock()
+
+
+def due_for_touch(key: ApiKey) -> bool:
+    """Whether this use should be written to last_used_at (at most once a minute per key)."""
+    now = time.monotonic()
+    with _touched_lock:
+        if now - _touched.get(key.token_hash, float("-inf")) < LAST_USED_PRECISION.total_seconds():
+            return False
+        _touched[key.token_hash] = now
+    return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_PRECISION
+
+
+def touch(database: Database, key_id: int) -> None:
+    """Record a key's use in its own short transaction, after the request's own one ended.
+
+    Never inside the request's transaction: on SQLite a read runs in a DEFERRED transaction,
+    and writing there would turn every GET into a writer queueing for the database lock.
+    """
+    now = utcnow()
+    try:
+        with database.transaction() as session:
+            session.execute(
+                update(ApiKey)
+                .where(
+                    ApiKey.id == key_id,
+                    or_(
+                        ApiKey.last_used_at.is_(None),
+                        ApiKey.last_used_at < now - LAST_USED_PRECISION,
+                    ),
+                )
+                .values(last_used_at=now)
+            )
+    except Exception:  # bookkeeping must never fail a request that already succeeded
+        log.warning("could not record the use of key %s", key_id, exc_info=True)

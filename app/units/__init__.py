@@ -1,0 +1,1 @@
+"""Units: the Front's organisation tree (province → district → commune) that owns campaigns."""

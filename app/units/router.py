@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.db import SessionDep, TransactionalRoute
+from app.keys.auth import AdminOnly
+from app.pagination import Page, PageDep, paginate
+from app.units import schemas, service
+from app.units.models import Unit
+
+router = APIRouter(
+    prefix="/v1/units", tags=["units"], route_class=TransactionalRoute, dependencies=[AdminOnly]
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Unit)
+def create_unit(body: schemas.UnitCreate, session: SessionDep) -> Unit:
+    return service.create(session, unit_in=body)
+
+
+@router.get("", response_model=Page[schemas.Unit])
+def list_units(session: SessionDep, page: PageDep) -> Page[schemas.Unit]:
+    return paginate(session, service.search(), Unit.id, page, schemas.Unit.model_validate)
