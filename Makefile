@@ -8,6 +8,8 @@ TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The suite runs on both cores (pytest-xdist): each worker has its own databases.
+TEST_WORKERS ?= 2
 
 export DATABASE_URL
 
@@ -27,10 +29,10 @@ run: migrate
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	RELIEF_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	RELIEF_TEST_DATABASE=sqlite $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(STAMP)
-	RELIEF_TEST_DATABASE=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest $(PYTEST_ARGS)
+	RELIEF_TEST_DATABASE=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
