@@ -31,6 +31,7 @@ from app.locations.models import Location, LocationLevel  # noqa: E402
 from app.main import create_app  # noqa: E402
 from bench.reconciliation import (  # noqa: E402
     DEFAULT_POSTGRES_SERVER,
+    as_admin,
     migrate,
     temporary_sqlite,
     throwaway_postgres,
@@ -63,6 +64,7 @@ def run(url: str, requests: int) -> None:
     database.dispose()
 
     with TestClient(create_app(url)) as client:
+        as_admin(client)
         for q in SEARCHES:
             times = []
             for _ in range(requests):

@@ -37,6 +37,7 @@ from sqlalchemy import event  # noqa: E402
 from app.main import create_app  # noqa: E402
 from bench.reconciliation import (  # noqa: E402
     DEFAULT_POSTGRES_SERVER,
+    as_admin,
     migrate,
     temporary_sqlite,
     throwaway_postgres,
@@ -124,6 +125,7 @@ def run(url: str, args: argparse.Namespace) -> float:
     app = create_app(url)
     code = f"bench-statement-{uuid.uuid4().hex[:6]}"
     with TestClient(app) as client:
+        as_admin(client)
         references = set_up(client, code)
         data, counts = build_csv(args.rows, references, seed=args.rows)
         print(f"statement: {args.rows:,} rows, {len(data) / 2**20:.1f} MB "

@@ -7,6 +7,7 @@ with the service's own parser.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import unicodedata
@@ -154,6 +155,28 @@ def test_reimport_finds_only_duplicates_and_changes_nothing(client):
     again = imported(client, code, VCB.read_bytes())
     assert again == {**first, "imported": 0, "matched": 0, "unmatched": 0, "duplicates": 390}
     assert client.get(f"/v1/campaigns/{code}/reconciliation").content == before
+
+
+def test_an_import_is_one_audit_event_naming_every_contribution(client):
+    code, _ = ky_son_with_pledges(client)
+    data = VCB.read_bytes()
+    imported(client, code, data)
+    events = f.ok(
+        client.get("/v1/audit", params={"campaign": code, "entity": "contributions"}), 200
+    )["items"]
+    (event,) = [e for e in events if e["action"] == "imported"]
+    changes = event["changes"]
+    assert changes["statement_sha256"] == hashlib.sha256(data).hexdigest()
+    assert (changes["rows"], changes["imported"], changes["skipped"]) == (400, 390, 10)
+    ids = [
+        c["id"]
+        for c in f.ok(
+            client.get(f"/v1/campaigns/{code}/contributions", params={"limit": 500}), 200
+        )["items"]
+    ]
+    assert changes["contribution_ids"] == [[min(ids), max(ids)]] and len(ids) == 390
+    assert event["method"] == "POST" and event["actor_role"] == "admin"
+    assert f.ok(client.get("/v1/audit/verify"), 200)["ok"] is True
 
 
 def test_a_row_repeated_in_the_file_is_a_duplicate(client):

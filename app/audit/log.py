@@ -85,6 +85,28 @@ def _note(session: Session, obj: Any, *, created: bool) -> None:
             note["changes"][column.key] = [first_old, new]
 
 
+def note_bulk(
+    session: Session,
+    *,
+    table: str,
+    entity_id: int,
+    action: str,
+    changes: dict[str, Any],
+    campaign_id: int | None,
+) -> None:
+    """Note a write made with Core statements (a statement import's thousands of rows),
+    which the flush listener cannot see; appended with the request's other changes."""
+    if scope.current(session) is None:
+        return
+    pending: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault(_PENDING, {})
+    pending[(table, entity_id)] = {
+        "action": action,
+        "changes": changes,
+        "obj": None,
+        "campaign_id": campaign_id,
+    }
+
+
 @event.listens_for(Session, "after_flush")
 def _capture(session: Session, _: UOWTransaction) -> None:
     if scope.current(session) is None:
@@ -157,7 +179,11 @@ def append_pending(session: Session, *_: Any) -> None:
         return
     by_chain: dict[str, list[tuple[str, int, dict[str, Any], int | None]]] = {}
     for (table, entity_id), note in pending.items():
-        campaign_id = _campaign_of(session, table, note["obj"])
+        campaign_id = (
+            note["campaign_id"]
+            if note["obj"] is None
+            else _campaign_of(session, table, note["obj"])
+        )
         chain = campaign_chain(campaign_id) if campaign_id else GLOBAL_CHAIN
         by_chain.setdefault(chain, []).append((table, entity_id, note, campaign_id))
     now = utcnow()

@@ -13,6 +13,7 @@ Rows are written in bulk: one INSERT … RETURNING for the contributions, then
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from app.audit import log as audit_log
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions import service as contributions
@@ -125,8 +127,33 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
         dry_run=dry_run,
     )
     if head is not None and new:
-        _record(session, campaign, head, new)
+        ids = _record(session, campaign, head, new)
+        audit_log.note_bulk(
+            session,
+            table="contributions",
+            entity_id=min(ids),
+            action="imported",
+            changes={
+                "statement_sha256": hashlib.sha256(data).hexdigest(),
+                **report.model_dump(
+                    include={"rows", "imported", "matched", "duplicates", "skipped"}
+                ),
+                "contribution_ids": _ranges(ids),
+            },
+            campaign_id=campaign.id,
+        )
     return report
+
+
+def _ranges(ids: list[int]) -> list[list[int]]:
+    """[3, 4, 5, 9] → [[3, 5], [9, 9]]: the imported ids, compactly."""
+    ranges: list[list[int]] = []
+    for value in sorted(ids):
+        if ranges and value == ranges[-1][1] + 1:
+            ranges[-1][1] = value
+        else:
+            ranges.append([value, value])
+    return ranges
 
 
 def _open_pledges(session: Session, campaign: Campaign) -> list[Pledge]:
@@ -144,7 +171,7 @@ def _record(
     campaign: Campaign,
     head: LedgerHead,
     rows: list[tuple[StatementRow, Pledge | None]],
-) -> None:
+) -> list[int]:
     stamp = ledger.clock(head)
     codes: set[str] = set()
     while len(codes) < len(rows):
@@ -203,3 +230,4 @@ def _record(
             )
         )
     ledger.post_entries(session, head, drafts, recorded_at=stamp)
+    return ids
