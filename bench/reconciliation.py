@@ -76,7 +76,6 @@ FOREIGN += [("AUD", Decimal("16620"), 2)]
 # --------------------------------------------------------------------------- database
 
 
-
 def as_admin(client: TestClient) -> TestClient:
     """Give the benchmark's client an admin key, made directly in its database."""
     database: Database = client.app.state.database  # type: ignore[attr-defined]
@@ -84,6 +83,7 @@ def as_admin(client: TestClient) -> TestClient:
         _, token = keys.issue(session, key_in=ApiKeyCreate(role=Role.admin, name="bench"))
     client.headers["Authorization"] = f"Bearer {token}"
     return client
+
 
 def migrate(url: str) -> None:
     config = Config(str(ROOT / "alembic.ini"))
