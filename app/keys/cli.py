@@ -32,7 +32,13 @@ FIRST_KEY_HINT = (
 )
 
 
-@app.command()
+@app.command(
+    epilog="\b\nExamples:\n"
+    "  relief keys create --role admin --name 'Nguyễn Văn An'\n"
+    "  relief keys create --role officer --unit ky-son --name 'MTTQ huyện Kỳ Sơn'\n"
+    "  relief keys create --role auditor --name 'Kiểm toán Nhà nước'\n"
+    '  AUTH="Authorization: Bearer $(relief keys create --role admin --name me)"'
+)
 def create(
     role: Annotated[Role, typer.Option(help="admin, officer or auditor.")],
     name: Annotated[str, typer.Option(help="Who holds the key, for people reading the list.")],
@@ -71,7 +77,7 @@ def warn_without_admin_key(database: Database) -> None:
         log.warning(FIRST_KEY_HINT)
 
 
-@app.command()
+@app.command(epilog="\b\nExample:\n  relief keys hint")
 def hint() -> None:
     """Say how to make the first admin key, if there is none yet."""
     database = Database(get_settings().database_url)

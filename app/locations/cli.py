@@ -17,7 +17,12 @@ from app.locations import official
 app = typer.Typer(help="The location tree.", no_args_is_help=True)
 
 
-@app.command("import")
+@app.command(
+    "import",
+    epilog="\b\nExamples:\n"
+    "  relief locations import\n"
+    "  relief locations import --database-url postgresql+psycopg://postgres@127.0.0.1/relief",
+)
 def import_units(
     database_url: Annotated[
         str | None,
