@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.allocations.router import router as allocations_router
+from app.audit import log as audit_log
 from app.audit.router import router as audit_router
 from app.campaigns.router import router as campaigns_router
 from app.config import get_settings
@@ -28,6 +29,7 @@ from app.public.router import router as public_router
 from app.receiving_accounts.router import public_router as public_accounts_router
 from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
+from app.requests import RequestIdMiddleware
 from app.statements.router import router as statements_router
 from app.units.router import router as units_router
 
@@ -56,6 +58,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.database = database
+    audit_log.install()
+    app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     idempotency.install(app)
     for router in (

@@ -1,5 +1,7 @@
-"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+"""Every table, imported in one place so Alembic and the tests see the whole schema, and the
+audit log that watches their writes."""
 
+import app.audit.log  # noqa: F401 - every commit that writes is audited
 from app.allocations.models import Allocation
 from app.audit.models import AuditEvent, AuditHead
 from app.campaigns.models import Campaign

@@ -22,9 +22,11 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 
 from app.db import Database
+from app.keys import scope
 from app.keys import service as keys
 from app.keys.models import Role
 from app.keys.schemas import ApiKeyCreate
+from app.keys.scope import Principal
 from app.main import create_app
 from app.models import Base
 
@@ -123,7 +125,7 @@ def database_url(template_url: str, tmp_path: Path) -> str:
 
 def issue_key(database: Database, role: str, unit_code: str | None = None) -> str:
     """A key made directly in the database (as `relief keys create` does); returns its token."""
-    with database.transaction() as session:
+    with scope.acting_as(database, Principal.system("tests")) as session:
         body = ApiKeyCreate(role=Role(role), unit_code=unit_code, name=f"test {role}")
         _, token = keys.issue(session, key_in=body)
     return token

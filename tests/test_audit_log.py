@@ -63,10 +63,15 @@ def test_every_write_is_logged_with_its_actor_and_request(client, db):
 
 def test_writes_outside_campaigns_go_to_the_global_chain_without_secrets(client, db):
     _story(client, db)
-    events = _events(client, entity="api_keys")
-    assert events == []  # keys made straight in the database (like the CLI) have no request
+    # Keys made straight in the database (like the CLI) are audited under a system principal.
+    made_directly = _events(client, entity="api_keys")
+    assert len(made_directly) == 2  # the client's admin key and the officer's
+    assert {
+        (e["actor_role"], e["actor_key_id"], e["method"], e["path"]) for e in made_directly
+    } == {("system", None, "SYSTEM", "tests")}
     f.ok(client.post("/v1/keys", json={"role": "auditor", "name": "Kiểm toán"}))
-    (key_event,) = _events(client, entity="api_keys")
+    key_event = _events(client, entity="api_keys")[-1]
+    assert (key_event["actor_role"], key_event["method"]) == ("admin", "POST")
     assert key_event["chain"] == "global"
     assert "token_hash" not in key_event["changes"]
     assert {e["entity_type"] for e in _events(client) if e["chain"] == "global"} == {

@@ -10,13 +10,12 @@ from app.campaigns.schemas import Currency
 from app.ids import Id
 from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
+from app.schemas import InputModel
 from app.text import LongText, Text
 
 
-class AllocationCreate(BaseModel):
+class AllocationCreate(InputModel):
     """Money (`amount`) or goods (`item_code`, `quantity`): one of the two."""
-
-    model_config = ConfigDict(extra="forbid")
 
     location_id: Id
     amount: PositiveDecimal | None = Field(None, description="Money, in the campaign's currency.")
@@ -27,17 +26,13 @@ class AllocationCreate(BaseModel):
     beneficiary: Annotated[Text | None, Field(max_length=300)] = None
 
 
-class AllocationDeliver(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AllocationDeliver(InputModel):
     delivered_on: date
     evidence_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] | None = None
     note: Annotated[LongText | None, Field(max_length=5000)] = None
 
 
-class AllocationCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AllocationCancel(InputModel):
     reason: Annotated[Text | None, Field(max_length=500)] = None
 
 

@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from app.allocations.models import Allocation, AllocationStatus
 from app.allocations.schemas import AllocationCreate, AllocationDeliver
+from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.dates import not_in_future
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
-from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
@@ -24,11 +24,7 @@ from app.money import canonical, fits_currency, minor_units
 def get(session: Session, allocation_id: int) -> Allocation:
     """The allocation, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("allocation_not_found", f"No allocation has id {allocation_id}.")
-    allocation = session.get(Allocation, allocation_id)
-    if allocation is None:
-        raise absent
-    scope.require_campaign(session, allocation.campaign_id, absent)
-    return allocation
+    return campaigns.get_record(session, Allocation, allocation_id, absent)
 
 
 def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:

@@ -1,8 +1,10 @@
 """The hash-chained audit log: every write, by whom, appended in the write's transaction.
 
-Changes are captured generically: after each flush of a session that carries a principal,
-every created or updated record (except the ledger's own chained tables and bookkeeping)
-is noted; just before the request commits, the notes are appended as events.
+Changes are captured generically: after each flush, every created or updated record
+(except the ledger's own chained tables and bookkeeping) is noted; when the session
+commits, the notes are appended as events (a `before_commit` listener, so every commit —
+a request's, a `relief` command's, a script's — is audited the same way). A session that
+acts for nobody cannot write audited records at all (`app.keys.scope` fails closed).
 
 One chain per campaign, plus a `global` chain for records outside campaigns (units, keys,
 donors, locations, items). Campaign writers already serialise on their campaign's ledger
@@ -56,6 +58,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _audited(obj: Any) -> bool:
+    return inspect(obj).mapper.local_table.name not in NOT_AUDITED
+
+
 def _note(session: Session, obj: Any, *, created: bool) -> None:
     state = inspect(obj)
     table = state.mapper.local_table.name
@@ -95,9 +101,8 @@ def note_bulk(
     campaign_id: int | None,
 ) -> None:
     """Note a write made with Core statements (a statement import's thousands of rows),
-    which the flush listener cannot see; appended with the request's other changes."""
-    if scope.current(session) is None:
-        return
+    which the flush listener cannot see; appended with the transaction's other changes."""
+    scope.current(session)  # fails closed: an import acts for somebody
     pending: dict[tuple[str, int], dict[str, Any]] = session.info.setdefault(_PENDING, {})
     pending[(table, entity_id)] = {
         "action": action,
@@ -107,9 +112,18 @@ def note_bulk(
     }
 
 
-@event.listens_for(Session, "after_flush")
+def install() -> None:
+    """Attach the audit log to every session's flushes and commits (idempotent; importing
+    this module already does it, this makes the dependency explicit where it matters)."""
+    for name, listener in (("after_flush", _capture), ("before_commit", _append_on_commit)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
 def _capture(session: Session, _: UOWTransaction) -> None:
-    if scope.current(session) is None:
+    if scope.bound(session) is None:
+        if any(_audited(obj) for obj in (*session.new, *session.dirty)):
+            scope.current(session)  # raises: nobody to attribute these changes to
         return
     for obj in session.new:
         _note(session, obj, created=True)
@@ -170,12 +184,17 @@ def _campaign_of(session: Session, table: str, obj: Any) -> int | None:
     return None
 
 
-def append_pending(session: Session, *_: Any) -> None:
-    """Append every change noted in this transaction to its chain (call just before commit)."""
+def _append_on_commit(session: Session) -> None:
+    if scope.bound(session) is not None:
+        _append_pending(session)
+
+
+def _append_pending(session: Session) -> None:
+    """Append every change noted in this transaction to its chain (runs just before commit)."""
     principal = scope.current(session)
     session.flush()
     pending: dict[tuple[str, int], dict[str, Any]] = session.info.pop(_PENDING, {})
-    if principal is None or not pending:
+    if not pending:
         return
     by_chain: dict[str, list[tuple[str, int, dict[str, Any], int | None]]] = {}
     for (table, entity_id), note in pending.items():
@@ -195,7 +214,7 @@ def append_pending(session: Session, *_: Any) -> None:
                 seq=head.seq + 1,
                 campaign_id=campaign_id,
                 actor_key_id=principal.key_id,
-                actor_role=str(principal.role),
+                actor_role=principal.actor_role,
                 actor_unit_id=principal.unit_id,
                 request_id=principal.request_id,
                 method=principal.method,
@@ -211,3 +230,6 @@ def append_pending(session: Session, *_: Any) -> None:
             session.add(record)
             head.seq, head.head_hash = record.seq, record.hash
     session.flush()
+
+
+install()

@@ -2,23 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime
 
+from app import routing
 from app.audit import schemas, service
 from app.audit.models import AuditEvent
 from app.campaigns.schemas import CODE_PATTERN
-from app.db import SessionDep, TransactionalRoute
+from app.db import SessionDep
 from app.ids import IdQuery
 from app.keys.auth import AuditorsOnly
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(
-    prefix="/v1/audit",
-    tags=["audit"],
-    route_class=TransactionalRoute,
-    dependencies=[AuditorsOnly],
-)
+router = routing.router(tags=["audit"], prefix="/v1/audit", dependencies=[AuditorsOnly])
 
 
 @router.get("", response_model=Page[schemas.AuditEvent])

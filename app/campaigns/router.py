@@ -2,31 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import Query, status
 
+from app import routing
 from app.campaigns import schemas, service
+from app.campaigns.dependencies import CampaignDep
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.schemas import CODE_PATTERN
-from app.db import SessionDep, TransactionalRoute
+from app.db import SessionDep
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(
-    prefix="/v1/campaigns",
-    tags=["campaigns"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
-
-
-def valid_campaign(
-    code: Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)], session: SessionDep
-) -> Campaign:
-    """Load the campaign named in the path, or answer 404."""
-    return service.get_by_code(session, code)
-
-
-CampaignDep = Annotated[Campaign, Depends(valid_campaign)]
+router = routing.router(tags=["campaigns"], prefix="/v1/campaigns", dependencies=[Authorized])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Campaign)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.campaigns.models import CampaignKind, CampaignStatus
 from app.ids import Id
 from app.money import DecimalString, PositiveDecimal
+from app.schemas import InputModel
 from app.text import LongText, Text
 from app.units.schemas import UnitCode
 
@@ -30,9 +31,7 @@ def _dates_in_order(starts_on: date | None, ends_on: date | None) -> None:
         raise ValueError("ends_on must not be before starts_on")
 
 
-class CampaignCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CampaignCreate(InputModel):
     code: CampaignCode
     title: Annotated[Text, Field(max_length=300, examples=["Ủng hộ đồng bào Kỳ Sơn bị lũ quét"])]
     kind: CampaignKind
@@ -59,10 +58,8 @@ class CampaignCreate(BaseModel):
         return self
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(InputModel):
     """Fields an officer may change. Code and currency are fixed once recorded."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: Annotated[Text | None, Field(max_length=300)] = None
     status: CampaignStatus | None = None

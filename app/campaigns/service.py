@@ -4,7 +4,7 @@ moment shows the campaign as it was then."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.campaigns.models import Campaign, CampaignKind, CampaignStatus
 from app.campaigns.schemas import CampaignCreate, CampaignUpdate
 from app.db import utcnow
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.keys import scope
 from app.ledger import service as ledger
 from app.locations import service as locations
@@ -27,12 +27,24 @@ ALLOWED_TRANSITIONS = {
 
 def get_by_code(session: Session, code: str) -> Campaign:
     """The campaign with this code, if the caller's key reaches its unit (404 otherwise)."""
+    stmt = select(Campaign, Campaign.unit_id).where(Campaign.code == code)
     absent = NotFound("campaign_not_found", f"No campaign has code {code!r}.")
-    campaign = session.scalars(select(Campaign).where(Campaign.code == code)).one_or_none()
-    if campaign is None:
-        raise absent
-    scope.require_unit(session, campaign.unit_id, absent)
-    return campaign
+    return scope.get_reachable(session, stmt, absent)
+
+
+R = TypeVar("R")
+
+
+def get_record(session: Session, model: type[R], record_id: int, absent: DomainError) -> R:
+    """A record that belongs to a campaign (a pledge, contribution, allocation …), if the
+    caller's key reaches the campaign's unit; `absent` otherwise, as for a missing id."""
+    columns: Any = model  # a mapped class with `id` and `campaign_id`
+    stmt = (
+        select(model, Campaign.unit_id)
+        .join(Campaign, Campaign.id == columns.campaign_id)
+        .where(columns.id == record_id)
+    )
+    return scope.get_reachable(session, stmt, absent)
 
 
 def snapshot(campaign: Campaign) -> dict[str, Any]:

@@ -1,21 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from app.campaigns.router import CampaignDep
+from app import routing
+from app.campaigns.dependencies import CampaignDep
 from app.contributions import schemas, service
 from app.contributions.models import Contribution
-from app.db import SessionDep, TransactionalRoute
+from app.db import SessionDep
 from app.ids import IdPath, IdQuery
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["contributions"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["contributions"], dependencies=[Authorized])
 
 
 @router.post(

@@ -10,14 +10,13 @@ from app.contributions.models import PaymentMethod
 from app.ids import Id
 from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
+from app.schemas import InputModel
 from app.text import LongText, Text, Token
 
 
-class ContributionCreate(BaseModel):
+class ContributionCreate(InputModel):
     """Money (`amount`, `currency`, `settled_amount` or `fx_rate`, `method`, `bank_reference`)
     or goods (`item_code`, `quantity`, `estimated_value`): one of the two."""
-
-    model_config = ConfigDict(extra="forbid")
 
     donor_id: Id | None = None
     pledge_id: Id | None = None
@@ -51,9 +50,7 @@ class ContributionCreate(BaseModel):
         return value.upper() if isinstance(value, str) else value
 
 
-class ContributionReverse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ContributionReverse(InputModel):
     reason: Annotated[Text, Field(max_length=500, examples=["Nhập sai số tiền"])]
 
 

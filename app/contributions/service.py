@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions.models import Contribution, ContributionReversal, PaymentMethod
@@ -24,7 +25,6 @@ from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
 from app.items.models import Item
-from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -39,11 +39,7 @@ _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 def get(session: Session, contribution_id: int) -> Contribution:
     """The contribution, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("contribution_not_found", f"No contribution has id {contribution_id}.")
-    contribution = session.get(Contribution, contribution_id)
-    if contribution is None:
-        raise absent
-    scope.require_campaign(session, contribution.campaign_id, absent)
-    return contribution
+    return campaigns.get_record(session, Contribution, contribution_id, absent)
 
 
 def _new_receipt_code() -> str:

@@ -11,6 +11,8 @@ from sqlalchemy import inspect
 from app.config import get_settings
 from app.db import Database
 from app.demo import story
+from app.keys import scope
+from app.keys.scope import Principal
 
 
 def demo(
@@ -39,7 +41,10 @@ def demo(
                 "[red]No schema: run `alembic upgrade head` (or `make migrate`) first.[/red]"
             )
             raise typer.Exit(1)
-        with console.status("Loading the seed story …"), database.transaction() as session:
+        with (
+            console.status("Loading the seed story …"),
+            scope.acting_as(database, Principal.system("relief demo")) as session,
+        ):
             report = story.load(session)
     finally:
         database.dispose()

@@ -3,20 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from app.campaigns.router import CampaignDep
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.distribution import schemas, service
 from app.keys.auth import Authorized
 from app.locations.models import LocationLevel
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["distribution"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["distribution"], dependencies=[Authorized])
 
 
 @router.get("/campaigns/{code}/distribution", response_model=schemas.Distribution)

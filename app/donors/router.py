@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.db import SessionDep
 from app.donors import schemas, service
 from app.donors.models import Donor
 from app.ids import IdPath
@@ -10,12 +11,7 @@ from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(
-    prefix="/v1/donors",
-    tags=["donors"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["donors"], prefix="/v1/donors", dependencies=[Authorized])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Donor)

@@ -8,6 +8,7 @@ from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from app.donors.models import DonorKind
+from app.schemas import InputModel
 from app.text import Text
 
 
@@ -30,9 +31,7 @@ Country = Annotated[
 Phone = Annotated[str, Field(min_length=3, max_length=40, pattern=r"^\+?[0-9 .()-]+$")]
 
 
-class DonorCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DonorCreate(InputModel):
     name: Annotated[Text, Field(max_length=300, examples=["Công ty CP Sữa Việt Nam"])]
     kind: DonorKind
     country: Country = "VN"

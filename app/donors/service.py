@@ -12,11 +12,9 @@ from app.text import fold
 
 def _find(session: Session, donor_id: int, absent: DomainError) -> Donor:
     # Officers see the donors their unit tree recorded; others are absent to them.
-    donor = session.get(Donor, donor_id)
-    if donor is None:
-        raise absent
-    scope.require_unit(session, donor.unit_id, absent)
-    return donor
+    return scope.get_reachable(
+        session, select(Donor, Donor.unit_id).where(Donor.id == donor_id), absent
+    )
 
 
 def get(session: Session, donor_id: int) -> Donor:

@@ -28,9 +28,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import before_commit, on_finish, utcnow
+from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.idempotency.models import IdempotencyRecord
+from app.routing import before_commit, on_finish
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.db import SessionDep
 from app.items import schemas, service
 from app.items.models import Item
 from app.items.schemas import ITEM_CODE_PATTERN
@@ -12,12 +13,7 @@ from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(
-    prefix="/v1/items",
-    tags=["items"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["items"], prefix="/v1/items", dependencies=[Authorized])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Item)

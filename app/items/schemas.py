@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas import InputModel
 from app.text import Text
 
 ITEM_CODE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -21,9 +22,7 @@ ItemCode = Annotated[
 ]
 
 
-class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ItemCreate(InputModel):
     code: ItemCode
     name: Annotated[Text, Field(max_length=200, examples=["Dê giống"])]
     unit: Annotated[

@@ -1,31 +1,31 @@
-"""Who is calling, and may they act here at all.
+"""Who is calling, and may they act here at all — authentication and role rules only.
 
 Every router declares one of the dependencies below at router level, so no endpoint can
 be added without a rule: `Authorized` (any key reads; admins and officers write),
 `AdminOnly`, `AuditorsOnly`. Which campaigns and donors a key reaches is decided where
-those are loaded (`app.keys.scope`).
+those are loaded (`app.keys.scope`); the audit log attaches itself to the commit
+(`app.audit.log`); the request id comes from `app.requests`.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.audit import log as audit_log
-from app.db import Database, SessionDep, before_commit, on_finish
+from app.db import Database, SessionDep
 from app.errors import DomainError
 from app.idempotency import service as idempotency
 from app.keys import scope, service
 from app.keys.models import Role
 from app.keys.scope import Principal
+from app.requests import request_id
+from app.routing import on_finish
 from app.units import service as units
 
 _READS = {"GET", "HEAD", "OPTIONS"}
-REQUEST_ID_HEADER = "X-Request-ID"
 
 
 class Unauthenticated(DomainError):
@@ -42,18 +42,9 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `relief keys cre
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _request_id(request: Request) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    # A client's id is kept when it is short and printable; otherwise we make one.
-    if 0 < len(given) <= 100 and given.isascii() and given.isprintable():
-        return given
-    return uuid.uuid4().hex
-
-
-def authenticate(
-    request: Request, response: Response, session: SessionDep, credentials: BearerDep
-) -> Principal:
-    """The key holder of this request (401 without a valid, unrevoked key)."""
+def authenticate(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
+    """The key holder of this request (401 without a valid, unrevoked key), bound to the
+    request's session."""
     token = credentials.credentials.strip() if credentials else None
     if not token:
         raise Unauthenticated("api_key_required", "Send an API key: `Authorization: Bearer <key>`.")
@@ -66,20 +57,21 @@ def authenticate(
         unit_id=key.unit_id,
         unit_path=units.path_of(session, key.unit_id) if key.unit_id else None,
         name=key.name,
-        request_id=_request_id(request),
+        request_id=request_id(request),
         method=request.method,
         path=request.url.path,
     )
     scope.bind(session, principal)
-    request.state.principal = principal
-    # Echoed so a client can quote it; the audit log records the same id.
-    response.headers[REQUEST_ID_HEADER] = principal.request_id or ""
-    if request.method not in _READS:
-        before_commit(request, audit_log.append_pending)
     if service.due_for_touch(key):
-        database: Database = request.app.state.database
-        key_id = key.id  # read now: the key's row object expires with the transaction
-        on_finish(request, lambda: service.touch(database, key_id))
+        if request.method in _READS:
+            # A read never writes in its own transaction (on SQLite that would make every
+            # GET queue for the write lock): at most once a minute per key, after the answer.
+            database: Database = request.app.state.database
+            key_id = key.id
+            on_finish(request, lambda: service.touch_later(database, key_id))
+        else:
+            # A write commits anyway: the key's use rides in the same commit.
+            service.touch(session, key.id)
     return principal
 
 

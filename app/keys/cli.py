@@ -9,7 +9,6 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from app.audit import log as audit_log
 from app.config import get_settings
 from app.db import Database
 from app.errors import DomainError
@@ -21,9 +20,8 @@ from app.keys.scope import Principal
 app = typer.Typer(help="API keys: create them, and find out whether an admin key exists.")
 err = Console(stderr=True)
 log = logging.getLogger(__name__)
-CLI_ACTOR = Principal(
-    key_id=None, role=Role.admin, unit_id=None, unit_path=None, name="relief", method="CLI"
-)
+# Audited like any write: the actor is the command, not a key.
+ACTOR = Principal.system("relief keys create")
 
 FIRST_KEY_HINT = (
     "No admin API key exists yet. Create one with:\n"
@@ -48,11 +46,8 @@ def create(
     database = Database(get_settings().database_url)
     try:
         body = ApiKeyCreate(role=role, unit_code=unit, name=name)
-        with database.transaction() as session:
-            # Audited like any write: the actor is the command line, not a key.
-            scope.bind(session, CLI_ACTOR)
+        with scope.acting_as(database, ACTOR) as session:
             key, token = service.issue(session, key_in=body)
-            audit_log.append_pending(session)
     except ValidationError as exc:
         err.print(f"[red]invalid:[/red] {exc}")
         raise typer.Exit(2) from exc

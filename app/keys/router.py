@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.db import SessionDep
 from app.idempotency.service import UNSUPPORTED_EXTRA
 from app.ids import IdPath
 from app.keys import schemas, service
@@ -10,9 +11,7 @@ from app.keys.auth import AdminOnly
 from app.keys.models import ApiKey
 from app.pagination import Page, PageDep, paginate
 
-router = APIRouter(
-    prefix="/v1/keys", tags=["keys"], route_class=TransactionalRoute, dependencies=[AdminOnly]
-)
+router = routing.router(tags=["keys"], prefix="/v1/keys", dependencies=[AdminOnly])
 
 
 # Never replayed: the answer holds the token, which must not be stored anywhere.

@@ -6,13 +6,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.keys.models import Role
+from app.schemas import InputModel
 from app.text import Text
 from app.units.schemas import UnitCode
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(InputModel):
     role: Role
     unit_code: UnitCode | None = Field(
         None, description="Required for officers, refused otherwise."

@@ -10,7 +10,7 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, Update, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
@@ -101,25 +101,31 @@ def due_for_touch(key: ApiKey) -> bool:
     return key.last_used_at is None or utcnow() - key.last_used_at >= LAST_USED_PRECISION
 
 
-def touch(database: Database, key_id: int) -> None:
-    """Record a key's use in its own short transaction, after the request's own one ended.
-
-    Never inside the request's transaction: on SQLite a read runs in a DEFERRED transaction,
-    and writing there would turn every GET into a writer queueing for the database lock.
-    """
+def _touch_statement(key_id: int) -> Update:
     now = utcnow()
+    return (
+        update(ApiKey)
+        .where(
+            ApiKey.id == key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_PRECISION),
+        )
+        .values(last_used_at=now)
+    )
+
+
+def touch(session: Session, key_id: int) -> None:
+    """Record a key's use in the caller's (write) transaction: no commit of its own.
+
+    A Core UPDATE, so the audit log does not note it: last use is a hint, not history.
+    """
+    session.execute(_touch_statement(key_id))
+
+
+def touch_later(database: Database, key_id: int) -> None:
+    """Record a read's use of a key in a short transaction of its own, after the read's
+    transaction ended (at most once a minute per key: see `due_for_touch`)."""
     try:
         with database.transaction() as session:
-            session.execute(
-                update(ApiKey)
-                .where(
-                    ApiKey.id == key_id,
-                    or_(
-                        ApiKey.last_used_at.is_(None),
-                        ApiKey.last_used_at < now - LAST_USED_PRECISION,
-                    ),
-                )
-                .values(last_used_at=now)
-            )
+            session.execute(_touch_statement(key_id))
     except Exception:  # bookkeeping must never fail a request that already succeeded
         log.warning("could not record the use of key %s", key_id, exc_info=True)

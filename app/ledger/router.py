@@ -2,20 +2,14 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter
-
-from app.campaigns.router import CampaignDep
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.keys.auth import Authorized
 from app.ledger import schemas, service
 from app.pagination import Page, PageDep, encode_cursor
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["ledger"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["ledger"], dependencies=[Authorized])
 
 
 @router.get("/campaigns/{code}/ledger", response_model=Page[schemas.EntryOut])

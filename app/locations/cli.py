@@ -12,6 +12,8 @@ from sqlalchemy import inspect
 
 from app.config import get_settings
 from app.db import Database
+from app.keys import scope
+from app.keys.scope import Principal
 from app.locations import official
 
 app = typer.Typer(help="The location tree.", no_args_is_help=True)
@@ -42,7 +44,7 @@ def import_units(
         started = time.perf_counter()
         with (
             console.status(f"Loading vietnam-provinces {official.PACKAGE_VERSION} …"),
-            database.transaction() as session,
+            scope.acting_as(database, Principal.system("relief locations import")) as session,
         ):
             report = official.import_units(session)
         elapsed = time.perf_counter() - started

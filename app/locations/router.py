@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.db import SessionDep
 from app.ids import IdPath, IdQuery
 from app.keys.auth import Authorized
 from app.locations import schemas, service
@@ -10,12 +11,7 @@ from app.locations.models import Location, LocationLevel
 from app.pagination import Page, PageDep, paginate
 from app.text import SearchQuery
 
-router = APIRouter(
-    prefix="/v1/locations",
-    tags=["locations"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["locations"], prefix="/v1/locations", dependencies=[Authorized])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Location)

@@ -7,12 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.ids import Id
 from app.locations.models import LocationLevel
+from app.schemas import InputModel
 from app.text import Text
 
 
-class LocationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LocationCreate(InputModel):
     name: Annotated[Text, Field(max_length=200, examples=["Huyện Kỳ Sơn"])]
     level: LocationLevel
     parent_id: Id | None = Field(

@@ -2,22 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import Body, status
 
-from app.campaigns.router import CampaignDep
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.ids import IdPath, IdQuery
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.pledges import schemas, service
 from app.pledges.models import Pledge
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["pledges"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["pledges"], dependencies=[Authorized])
 
 
 @router.post(

@@ -10,6 +10,7 @@ from app.ids import Id
 from app.items.schemas import ItemCode
 from app.money import DecimalString, PositiveDecimal
 from app.pledges.models import PledgeStatus
+from app.schemas import InputModel
 from app.text import Text
 
 Reference = Annotated[
@@ -24,10 +25,8 @@ Reference = Annotated[
 ]
 
 
-class PledgeCreate(BaseModel):
+class PledgeCreate(InputModel):
     """Money (`amount`, `currency`) or goods (`item_code`, `quantity`): one of the two."""
-
-    model_config = ConfigDict(extra="forbid")
 
     donor_id: Id
     amount: PositiveDecimal | None = Field(None, description="Money pledged.")
@@ -43,9 +42,7 @@ class PledgeCreate(BaseModel):
         return value.upper() if value else value
 
 
-class PledgeCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PledgeCancel(InputModel):
     reason: Annotated[Text | None, Field(max_length=500)] = None
 
 

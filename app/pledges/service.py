@@ -14,12 +14,12 @@ from decimal import Decimal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
-from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
@@ -33,11 +33,7 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read al
 def get(session: Session, pledge_id: int) -> Pledge:
     """The pledge, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("pledge_not_found", f"No pledge has id {pledge_id}.")
-    pledge = session.get(Pledge, pledge_id)
-    if pledge is None:
-        raise absent
-    scope.require_campaign(session, pledge.campaign_id, absent)
-    return pledge
+    return campaigns.get_record(session, Pledge, pledge_id, absent)
 
 
 def _prefix(campaign_code: str) -> str:

@@ -3,19 +3,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from app import routing
 from app.campaigns.models import CampaignStatus
 from app.campaigns.schemas import CODE_PATTERN
 from app.contributions.models import Contribution
-from app.db import SessionDep, TransactionalRoute
+from app.db import SessionDep
 from app.money import PositiveDecimal
 from app.pagination import Page, PageDep, paginate
 from app.public import schemas, service
 from app.text import SearchQuery
 
-router = APIRouter(prefix="/v1/public", tags=["public"], route_class=TransactionalRoute)
+router = routing.router(tags=["public"], prefix="/v1/public")
 
 CampaignCode = Annotated[str, Path(max_length=64, pattern=CODE_PATTERN)]
 

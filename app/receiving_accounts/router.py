@@ -2,24 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
-from app.campaigns.router import CampaignDep
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
 from app.receiving_accounts import schemas, service
 from app.receiving_accounts.models import ReceivingAccount
 from app.text import NO_CONTROL_PATTERN
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["receiving accounts"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["receiving accounts"], dependencies=[Authorized])
 # No key needed, ever: anyone must be able to check a number a page asks them to pay into.
-public_router = APIRouter(prefix="/v1/public", tags=["public"], route_class=TransactionalRoute)
+public_router = routing.router(tags=["public"], prefix="/v1/public")
 
 
 @router.post(

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas import InputModel
 from app.text import Text
 
 AccountNumber = Annotated[
@@ -18,9 +19,7 @@ AccountNumber = Annotated[
 ]
 
 
-class ReceivingAccountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReceivingAccountCreate(InputModel):
     bank: Annotated[Text, Field(max_length=200, examples=["Vietcombank – CN Nghệ An"])]
     number: AccountNumber
     holder: Annotated[Text, Field(max_length=300, examples=["Ủy ban MTTQ Việt Nam tỉnh Nghệ An"])]

@@ -3,19 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
-from app.campaigns.router import CampaignDep
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.keys.auth import Authorized
 from app.reconciliation import schemas, service
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["reconciliation"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["reconciliation"], dependencies=[Authorized])
 
 
 @router.get(

@@ -2,21 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 
-from app.campaigns.router import CampaignDep
-from app.db import MAX_BODY_EXTRA, SessionDep, TransactionalRoute
+from app import routing
+from app.campaigns.dependencies import CampaignDep
+from app.db import SessionDep
 from app.errors import DomainError
 from app.keys.auth import Authorized
+from app.routing import MAX_BODY_EXTRA
 from app.statements import service
 from app.statements.schemas import StatementReport
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["statements"],
-    route_class=TransactionalRoute,
-    dependencies=[Authorized],
-)
+router = routing.router(tags=["statements"], dependencies=[Authorized])
 
 CSV_MEDIA_TYPES = {"text/csv", "application/csv"}
 # 100,000 rows are about 10 MB; five times that is still one statement, not an accident.

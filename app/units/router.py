@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
-from app.db import SessionDep, TransactionalRoute
+from app import routing
+from app.db import SessionDep
 from app.keys.auth import AdminOnly
 from app.pagination import Page, PageDep, paginate
 from app.units import schemas, service
 from app.units.models import Unit
 
-router = APIRouter(
-    prefix="/v1/units", tags=["units"], route_class=TransactionalRoute, dependencies=[AdminOnly]
-)
+router = routing.router(tags=["units"], prefix="/v1/units", dependencies=[AdminOnly])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Unit)

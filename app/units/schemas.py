@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas import InputModel
 from app.text import Text
 
 # Like campaign codes: lower-case letters, digits and dashes; a unit path joins them with `/`.
@@ -14,9 +15,7 @@ UnitCode = Annotated[
 ]
 
 
-class UnitCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UnitCreate(InputModel):
     code: UnitCode
     name: Annotated[Text, Field(max_length=300, examples=["Ủy ban MTTQ huyện Kỳ Sơn"])]
     parent_code: UnitCode | None = Field(None, description="Defaults to the root unit.")
