@@ -5,7 +5,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Base, UTCDateTime, utcnow
 from app.items.models import MoneyOrGoods, money_or_goods_check
@@ -41,8 +42,13 @@ class Allocation(MoneyOrGoods, Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    campaign: Mapped[Campaign] = relationship(lazy="selectin")
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
 
     @property
     def campaign_code(self) -> str:
         return self.campaign.code
+
+
+def allocation_relations() -> tuple[ORMOption, ...]:
+    """What an allocation's schema reads (campaign_code, item_code): loaded with every one returned."""
+    return (selectinload(Allocation.campaign), selectinload(Allocation.item))

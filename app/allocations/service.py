@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.allocations.models import Allocation, AllocationStatus
+from app.allocations.models import Allocation, AllocationStatus, allocation_relations
 from app.allocations.schemas import AllocationCreate, AllocationDeliver
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
@@ -24,7 +24,9 @@ from app.money import canonical, fits_currency, minor_units
 def get(session: Session, allocation_id: int) -> Allocation:
     """The allocation, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("allocation_not_found", f"No allocation has id {allocation_id}.")
-    return campaigns.get_record(session, Allocation, allocation_id, absent)
+    return campaigns.get_record(
+        session, Allocation, allocation_id, absent, load=allocation_relations()
+    )
 
 
 def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:
@@ -124,7 +126,8 @@ def _require_allocated(allocation: Allocation, action: str) -> None:
 def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDeliver) -> Allocation:
     """Confirm that an allocation reached its place."""
     head = ledger.lock(session, allocation.campaign_id)
-    session.refresh(allocation)
+    # Under the lock: the status as committed, not as this request first read it.
+    session.refresh(allocation, ["status"])
     _require_allocated(allocation, "delivered")
     not_in_future(delivery.delivered_on, "delivered_on")
     allocation.status = AllocationStatus.delivered
@@ -153,7 +156,8 @@ def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDel
 def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> Allocation:
     """Cancel an allocation before delivery; its money or goods become available again."""
     head = ledger.lock(session, allocation.campaign_id)
-    session.refresh(allocation)
+    # Under the lock: the status as committed, not as this request first read it.
+    session.refresh(allocation, ["status"])
     _require_allocated(allocation, "cancelled")
     allocation.status = AllocationStatus.cancelled
     allocation.cancel_reason = reason
@@ -175,7 +179,11 @@ def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> A
 def search(
     campaign: Campaign, *, location_id: int | None, status: AllocationStatus | None
 ) -> Select[Allocation]:
-    stmt = select(Allocation).where(Allocation.campaign_id == campaign.id)
+    stmt = (
+        select(Allocation)
+        .where(Allocation.campaign_id == campaign.id)
+        .options(*allocation_relations())
+    )
     if location_id is not None:
         stmt = stmt.where(Allocation.location_id == location_id)
     if status is not None:

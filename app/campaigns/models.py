@@ -5,7 +5,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Amount, Base, UTCDateTime, utcnow
 from app.units.models import Unit
@@ -48,8 +49,8 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     # Loaded with the campaign in one extra query per result set, never lazily per row.
-    parent: Mapped[Campaign | None] = relationship(remote_side=[id], lazy="selectin")
-    unit: Mapped[Unit] = relationship(lazy="selectin")
+    parent: Mapped[Campaign | None] = relationship(remote_side=[id], lazy="raise")
+    unit: Mapped[Unit] = relationship(lazy="raise")
 
     @property
     def parent_code(self) -> str | None:
@@ -58,3 +59,8 @@ class Campaign(Base):
     @property
     def unit_code(self) -> str:
         return self.unit.code
+
+
+def campaign_relations() -> tuple[ORMOption, ...]:
+    """What a campaign's schema reads (parent_code, unit_code): loaded with every campaign a service returns, since relationships never load by themselves (lazy="raise")."""
+    return (selectinload(Campaign.parent), selectinload(Campaign.unit))

@@ -4,12 +4,14 @@ moment shows the campaign as it was then."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
-from app.campaigns.models import Campaign, CampaignKind, CampaignStatus
+from app.campaigns.models import Campaign, CampaignKind, CampaignStatus, campaign_relations
 from app.campaigns.schemas import CampaignCreate, CampaignUpdate
 from app.db import utcnow
 from app.errors import Conflict, DomainError, Invalid, NotFound
@@ -27,7 +29,11 @@ ALLOWED_TRANSITIONS = {
 
 def get_by_code(session: Session, code: str) -> Campaign:
     """The campaign with this code, if the caller's key reaches its unit (404 otherwise)."""
-    stmt = select(Campaign, Campaign.unit_id).where(Campaign.code == code)
+    stmt = (
+        select(Campaign, Campaign.unit_id)
+        .where(Campaign.code == code)
+        .options(*campaign_relations())
+    )
     absent = NotFound("campaign_not_found", f"No campaign has code {code!r}.")
     return scope.get_reachable(session, stmt, absent)
 
@@ -35,7 +41,14 @@ def get_by_code(session: Session, code: str) -> Campaign:
 R = TypeVar("R")
 
 
-def get_record(session: Session, model: type[R], record_id: int, absent: DomainError) -> R:
+def get_record(
+    session: Session,
+    model: type[R],
+    record_id: int,
+    absent: DomainError,
+    *,
+    load: Sequence[ORMOption] = (),
+) -> R:
     """A record that belongs to a campaign (a pledge, contribution, allocation …), if the
     caller's key reaches the campaign's unit; `absent` otherwise, as for a missing id."""
     columns: Any = model  # a mapped class with `id` and `campaign_id`
@@ -43,6 +56,7 @@ def get_record(session: Session, model: type[R], record_id: int, absent: DomainE
         select(model, Campaign.unit_id)
         .join(Campaign, Campaign.id == columns.campaign_id)
         .where(columns.id == record_id)
+        .options(*load)
     )
     return scope.get_reachable(session, stmt, absent)
 
@@ -176,7 +190,9 @@ def search(
     session: Session, *, status: CampaignStatus | None, parent_code: str | None
 ) -> Select[Campaign]:
     """The campaigns the caller's key reaches, filtered."""
-    stmt = scope.within_reach(session, select(Campaign), Campaign.unit_id)
+    stmt = scope.within_reach(
+        session, select(Campaign).options(*campaign_relations()), Campaign.unit_id
+    )
     if status is not None:
         stmt = stmt.where(Campaign.status == status)
     if parent_code is not None:

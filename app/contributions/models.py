@@ -6,7 +6,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Amount, Base, UTCDateTime, utcnow
 from app.items.models import MoneyOrGoods
@@ -61,11 +62,11 @@ class Contribution(MoneyOrGoods, Base):
     description_folded: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    campaign: Mapped[Campaign] = relationship(lazy="selectin")
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
     # Loaded only where asked for (selectinload), never by surprise.
     donor: Mapped[Donor | None] = relationship(lazy="raise")
     reversal: Mapped[ContributionReversal | None] = relationship(
-        lazy="selectin", back_populates="contribution"
+        lazy="raise", back_populates="contribution"
     )
 
     @property
@@ -95,3 +96,12 @@ class ContributionReversal(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contribution: Mapped[Contribution] = relationship(lazy="raise", back_populates="reversal")
+
+
+def contribution_relations() -> tuple[ORMOption, ...]:
+    """What a contribution's schema reads (campaign_code, item_code, status): loaded with every contribution returned."""
+    return (
+        selectinload(Contribution.campaign),
+        selectinload(Contribution.item),
+        selectinload(Contribution.reversal),
+    )

@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
-from app.contributions.models import Contribution, ContributionReversal, PaymentMethod
+from app.contributions.models import (
+    Contribution,
+    ContributionReversal,
+    PaymentMethod,
+    contribution_relations,
+)
 from app.contributions.schemas import ContributionCreate
 from app.dates import not_in_future
 from app.donors import service as donors
@@ -30,7 +35,7 @@ from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
 from app.money import MAX_AMOUNT, canonical, fits_currency, is_known_currency, minor_units
 from app.pledges import service as pledges
-from app.pledges.models import Pledge
+from app.pledges.models import Pledge, pledge_relations
 from app.text import fold
 
 _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -39,7 +44,9 @@ _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 def get(session: Session, contribution_id: int) -> Contribution:
     """The contribution, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("contribution_not_found", f"No contribution has id {contribution_id}.")
-    return campaigns.get_record(session, Contribution, contribution_id, absent)
+    return campaigns.get_record(
+        session, Contribution, contribution_id, absent, load=contribution_relations()
+    )
 
 
 def _new_receipt_code() -> str:
@@ -107,7 +114,7 @@ def _pledge_for(
 ) -> Pledge | None:
     if body.pledge_id is None:
         return None
-    pledge = session.get(Pledge, body.pledge_id, populate_existing=True)
+    pledge = session.get(Pledge, body.pledge_id, populate_existing=True, options=pledge_relations())
     if pledge is None or pledge.campaign_id != campaign.id:
         raise Invalid.field(
             "pledge_id",
@@ -326,6 +333,7 @@ def create(
         description=body.description,
         description_folded=fold(body.description) if body.description else None,
         receipt_code=_new_receipt_code(),
+        reversal=None,
         recorded_at=stamp,
     )
     session.add(contribution)
@@ -367,7 +375,8 @@ def _detail(contribution: Contribution) -> dict[str, object]:
 def reverse(session: Session, contribution: Contribution, *, reason: str) -> Contribution:
     """Cancel a recorded contribution with a new, visible record."""
     head = ledger.lock(session, contribution.campaign_id)
-    session.refresh(contribution)
+    # Under the lock: whether it was reversed meanwhile, as committed.
+    session.refresh(contribution, ["reversal"])
     if contribution.reversal is not None:
         raise Conflict(
             "contribution_already_reversed", f"Contribution {contribution.id} is already reversed."
@@ -392,7 +401,9 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
         _postings(contribution, campaign, pledged=contribution.pledge_id is not None)
     )
     if contribution.pledge_id is not None:
-        pledge = session.get_one(Pledge, contribution.pledge_id, populate_existing=True)
+        pledge = session.get_one(
+            Pledge, contribution.pledge_id, populate_existing=True, options=pledge_relations()
+        )
         postings += pledges.apply_fulfilment(pledge, -contribution.received)
     session.flush()
     ledger.post_entry(
@@ -404,14 +415,18 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
         counters=ledger.Counters(contributions=-1 if contribution.item_id is None else 0),
         recorded_at=stamp,
     )
-    session.refresh(contribution)
+    session.refresh(contribution, ["reversal"])
     return contribution
 
 
 def search(
     campaign: Campaign, *, donor_id: int | None, pledge_id: int | None
 ) -> Select[Contribution]:
-    stmt = select(Contribution).where(Contribution.campaign_id == campaign.id)
+    stmt = (
+        select(Contribution)
+        .where(Contribution.campaign_id == campaign.id)
+        .options(*contribution_relations())
+    )
     if donor_id is not None:
         stmt = stmt.where(Contribution.donor_id == donor_id)
     if pledge_id is not None:

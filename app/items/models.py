@@ -52,7 +52,7 @@ class MoneyOrGoods:
 
     @declared_attr
     def item(cls) -> Mapped[Item | None]:
-        return relationship(Item, lazy="selectin")
+        return relationship(Item, lazy="raise")
 
     @property
     def kind(self) -> str:

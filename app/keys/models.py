@@ -4,7 +4,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Base, UTCDateTime, utcnow
 from app.units.models import Unit
@@ -32,8 +33,13 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    unit: Mapped[Unit | None] = relationship(lazy="selectin")
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
 
     @property
     def unit_code(self) -> str | None:
         return self.unit.code if self.unit else None
+
+
+def key_relations() -> tuple[ORMOption, ...]:
+    """What a key's schema reads (unit_code): loaded with every key returned."""
+    return (selectinload(ApiKey.unit),)

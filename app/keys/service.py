@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.errors import Invalid, NotFound
-from app.keys.models import ApiKey, Role
+from app.keys.models import ApiKey, Role, key_relations
 from app.keys.schemas import ApiKeyCreate
 from app.units import service as units
 
@@ -63,7 +63,7 @@ def find_by_token(session: Session, token: str) -> ApiKey | None:
 
 
 def get(session: Session, key_id: int) -> ApiKey:
-    key = session.get(ApiKey, key_id)
+    key = session.get(ApiKey, key_id, options=key_relations())
     if key is None:
         raise NotFound("api_key_not_found", f"No API key has id {key_id}.")
     return key
@@ -78,7 +78,7 @@ def revoke(session: Session, key: ApiKey) -> ApiKey:
 
 
 def search() -> Select[ApiKey]:
-    return select(ApiKey)
+    return select(ApiKey).options(*key_relations())
 
 
 def any_admin(session: Session) -> bool:

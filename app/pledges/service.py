@@ -24,7 +24,7 @@ from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
 from app.money import canonical, fits_currency
-from app.pledges.models import Pledge
+from app.pledges.models import Pledge, pledge_relations
 from app.pledges.schemas import PledgeCreate
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
@@ -33,7 +33,7 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read al
 def get(session: Session, pledge_id: int) -> Pledge:
     """The pledge, if the caller's key reaches its campaign (404 otherwise)."""
     absent = NotFound("pledge_not_found", f"No pledge has id {pledge_id}.")
-    return campaigns.get_record(session, Pledge, pledge_id, absent)
+    return campaigns.get_record(session, Pledge, pledge_id, absent, load=pledge_relations())
 
 
 def _prefix(campaign_code: str) -> str:
@@ -131,7 +131,8 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
 def cancel(session: Session, pledge: Pledge, *, reason: str | None) -> Pledge:
     """Cancel what remains of a pledge: it then counts nowhere; its contributions stay received."""
     head = ledger.lock(session, pledge.campaign_id)
-    session.refresh(pledge)
+    # Under the lock: cancellation and fulfilment as committed, not as first read.
+    session.refresh(pledge, ["cancelled_at", "fulfilled_amount"])
     if pledge.cancelled_at is not None:
         raise Conflict(
             "pledge_already_cancelled",
@@ -188,7 +189,7 @@ def apply_fulfilment(pledge: Pledge, delta: Decimal) -> list[Posting]:
 
 
 def search(campaign: Campaign, *, donor_id: int | None) -> Select[Pledge]:
-    stmt = select(Pledge).where(Pledge.campaign_id == campaign.id)
+    stmt = select(Pledge).where(Pledge.campaign_id == campaign.id).options(*pledge_relations())
     if donor_id is not None:
         stmt = stmt.where(Pledge.donor_id == donor_id)
     return stmt

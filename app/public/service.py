@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Numeric, Select, cast, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from app.campaigns.models import Campaign, CampaignStatus
-from app.contributions.models import Contribution
+from app.campaigns.models import Campaign, CampaignStatus, campaign_relations
+from app.contributions.models import Contribution, contribution_relations
 from app.db import Database
 from app.distribution import service as distribution
 from app.donors.models import Donor
@@ -42,7 +42,9 @@ CSV_BATCH = 1000
 def get_campaign(session: Session, code: str) -> Campaign:
     """A campaign the public may see; drafts and unknown codes are the same 404."""
     campaign = session.scalars(
-        select(Campaign).where(Campaign.code == code, Campaign.status.in_(PUBLIC_STATUSES))
+        select(Campaign)
+        .where(Campaign.code == code, Campaign.status.in_(PUBLIC_STATUSES))
+        .options(*campaign_relations())
     ).one_or_none()
     if campaign is None:
         raise NotFound("campaign_not_found", f"No public campaign has code {code!r}.")
@@ -96,7 +98,7 @@ def list_campaigns(
 ) -> Page[schemas.PublicCampaign]:
     """Open and closed campaigns with their totals; three queries a page."""
     statuses = [status] if status in PUBLIC_STATUSES else PUBLIC_STATUSES
-    stmt = select(Campaign).where(Campaign.status.in_(statuses))
+    stmt = select(Campaign).where(Campaign.status.in_(statuses)).options(*campaign_relations())
     listed = paginate(session, stmt, Campaign.id, page, lambda c: c)
     books = _books(session, listed.items)
     counts = _counts(session, listed.items)
@@ -196,7 +198,7 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
     stmt = (
         select(Contribution)
         .where(Contribution.campaign_id == campaign.id)
-        .options(selectinload(Contribution.donor))
+        .options(selectinload(Contribution.donor), *contribution_relations())
     )
     if where.q:
         # Only what the public may see is searchable: never an anonymous donor's name or
@@ -256,7 +258,13 @@ def receipt(session: Session, receipt_code: str) -> schemas.PublicReceipt:
     contribution = session.scalars(
         select(Contribution)
         .where(Contribution.receipt_code == receipt_code.upper())
-        .options(selectinload(Contribution.donor))
+        .options(
+            selectinload(Contribution.donor),
+            *contribution_relations(),
+            # The receipt shows the campaign's page too, which reads its parent and unit.
+            selectinload(Contribution.campaign).selectinload(Campaign.parent),
+            selectinload(Contribution.campaign).selectinload(Campaign.unit),
+        )
     ).one_or_none()
     if contribution is None or contribution.campaign.status not in PUBLIC_STATUSES:
         raise NotFound("receipt_not_found", f"No contribution has receipt code {receipt_code!r}.")

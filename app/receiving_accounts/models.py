@@ -4,7 +4,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Base, UTCDateTime, utcnow
 
@@ -26,8 +27,13 @@ class ReceivingAccount(Base):
     holder: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    campaign: Mapped[Campaign] = relationship(lazy="selectin")
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
 
     @property
     def campaign_code(self) -> str:
         return self.campaign.code
+
+
+def account_relations() -> tuple[ORMOption, ...]:
+    """What an account's schema reads (campaign_code): loaded with every account returned."""
+    return (selectinload(ReceivingAccount.campaign),)

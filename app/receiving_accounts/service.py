@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.errors import Conflict, Invalid
-from app.receiving_accounts.models import ReceivingAccount
+from app.receiving_accounts.models import ReceivingAccount, account_relations
 from app.receiving_accounts.schemas import AccountCheck, OfficialCampaign, ReceivingAccountCreate
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
@@ -66,7 +66,11 @@ def create(
 
 
 def search(campaign: Campaign) -> Select[ReceivingAccount]:
-    return select(ReceivingAccount).where(ReceivingAccount.campaign_id == campaign.id)
+    return (
+        select(ReceivingAccount)
+        .where(ReceivingAccount.campaign_id == campaign.id)
+        .options(*account_relations())
+    )
 
 
 def check(session: Session, number: str) -> AccountCheck:

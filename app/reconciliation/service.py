@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
@@ -264,7 +264,9 @@ def _recompute(
     """Received and pledge figures per asset from contributions and pledges, and the pledges
     whose kept fulfilled amount disagrees with their contributions."""
     reversed_by_then = select(ContributionReversal.contribution_id)
-    pledge_stmt = select(Pledge).where(Pledge.campaign_id == campaign.id)
+    pledge_stmt = (
+        select(Pledge).where(Pledge.campaign_id == campaign.id).options(selectinload(Pledge.item))
+    )
     if as_of is not None:
         reversed_by_then = reversed_by_then.where(ContributionReversal.recorded_at <= as_of)
         pledge_stmt = pledge_stmt.where(Pledge.created_at <= as_of)

@@ -35,7 +35,7 @@ from app.ledger import service as ledger
 from app.ledger.models import LedgerHead
 from app.money import minor_units
 from app.pledges import service as pledges
-from app.pledges.models import Pledge
+from app.pledges.models import Pledge, pledge_relations
 from app.statements.matching import PledgeMatcher
 from app.statements.parsing import StatementRow, parse_statement
 from app.statements.schemas import StatementReport
@@ -161,6 +161,7 @@ def _open_pledges(session: Session, campaign: Campaign) -> list[Pledge]:
     stmt = (
         select(Pledge)
         .where(Pledge.campaign_id == campaign.id, Pledge.cancelled_at.is_(None))
+        .options(*pledge_relations())
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(stmt))
