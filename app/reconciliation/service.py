@@ -25,6 +25,7 @@ from app.items import service as item_service
 from app.items.models import ASSET_PREFIX, Item
 from app.ledger import accounts as chart
 from app.ledger import service as ledger
+from app.ledger.chain import rfc3339
 from app.ledger.models import LedgerAccount, LedgerEntry
 from app.ledger.verify import verify_campaign
 from app.locations.models import Location
@@ -548,7 +549,7 @@ def reconcile(
     assert moment is not None  # a chain with entries has a recording time
     return schemas.Reconciliation(
         campaign=header,
-        as_of=ledger.rfc3339(moment),
+        as_of=rfc3339(moment),
         money=schemas.Money(
             pledged=canonical(money.pledged),
             outstanding_pledges=canonical(money.receivable),
