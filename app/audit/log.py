@@ -15,7 +15,6 @@ requests can never wait on each other's chains.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,8 +27,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead, campaign_chain
 from app.db import utcnow
 from app.keys import scope
-from app.ledger.models import GENESIS_HASH
-from app.ledger.service import canonical_json, rfc3339
+from app.ledger.chain import GENESIS_HASH, canonical_json, content_hash, rfc3339
 from app.money import canonical
 
 # The ledger chains itself; bookkeeping tables are not history.
@@ -145,7 +143,7 @@ def event_hash(event_: AuditEvent) -> str:
         "recorded_at": rfc3339(event_.recorded_at),
         "prev_hash": event_.prev_hash,
     }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+    return content_hash(content)
 
 
 def _lock_head(session: Session, chain: str) -> AuditHead:

@@ -14,7 +14,7 @@ from app.audit.schemas import AuditEvent as AuditEventOut
 from app.audit.schemas import BrokenLink, VerifyReport
 from app.campaigns.models import Campaign
 from app.errors import Invalid
-from app.ledger.models import GENESIS_HASH
+from app.ledger.chain import GENESIS_HASH
 from app.ledger.verify import verify_campaign
 
 

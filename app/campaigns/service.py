@@ -186,6 +186,24 @@ def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str
         )
 
 
+def descendants(session: Session, campaign: Campaign) -> list[Campaign]:
+    """Every sub-campaign below `campaign`, breadth first, in id order per level.
+
+    Not narrowed by the caller's scope: whoever reaches a campaign sees its whole tree.
+    """
+    found: list[Campaign] = []
+    level = [campaign.id]
+    while level:
+        children = list(
+            session.scalars(
+                select(Campaign).where(Campaign.parent_id.in_(level)).order_by(Campaign.id)
+            )
+        )
+        found += children
+        level = [child.id for child in children]
+    return found
+
+
 def search(
     session: Session, *, status: CampaignStatus | None, parent_code: str | None
 ) -> Select[Campaign]:

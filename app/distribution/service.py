@@ -20,10 +20,11 @@ from app.distribution import schemas
 from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
 from app.ledger import service as ledger
+from app.ledger.books import Figures, checked_as_of, read_books
+from app.ledger.chain import rfc3339
 from app.locations import service as locations
 from app.locations.models import Location, LocationLevel
 from app.money import canonical
-from app.reconciliation.service import Figures, checked_as_of, read_books
 
 ZERO = Decimal(0)
 
@@ -106,6 +107,6 @@ def distribution(
         campaign_code=campaign.code,
         currency=campaign.currency,
         level=level,
-        as_of=ledger.rfc3339(moment),
+        as_of=rfc3339(moment),
         places=places,
     )

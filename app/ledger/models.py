@@ -6,7 +6,7 @@ code (`VND`, `USD`) or an item (`item:breeding-goat`).
 
 Entries and postings are append-only: database triggers (see the first migration)
 refuse UPDATE and DELETE. Account balances and the chain head are the *kept* values that
-reconciliation reads; `ledger.service.recompute` rebuilds them from entries.
+reconciliation reads; `ledger.verify.verify_campaign` rebuilds them from entries.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Amount, Base, UTCDateTime
-
-GENESIS_HASH = "0" * 64
+from app.ledger.chain import GENESIS_HASH
 
 
 class LedgerHead(Base):

@@ -6,7 +6,7 @@ from app import routing
 from app.campaigns.dependencies import CampaignDep
 from app.db import SessionDep
 from app.keys.auth import Authorized
-from app.ledger import schemas, service
+from app.ledger import chain, schemas, service
 from app.pagination import Page, PageDep, encode_cursor
 
 router = routing.router(tags=["ledger"], dependencies=[Authorized])
@@ -25,7 +25,7 @@ def list_entries(
             campaign_id=entry.campaign_id,
             seq=entry.seq,
             kind=entry.kind,
-            recorded_at=service.rfc3339(entry.recorded_at),
+            recorded_at=chain.rfc3339(entry.recorded_at),
             detail=json.loads(entry.detail),
             detail_json=entry.detail,
             pledges_count=entry.pledges_count,

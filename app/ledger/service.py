@@ -9,14 +9,11 @@ result, entry for entry.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -25,26 +22,12 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.errors import Conflict
 from app.ledger.accounts import AccountKey, Posting
-from app.ledger.models import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
-from app.money import canonical
+from app.ledger.chain import GENESIS_HASH, canonical_json, entry_hash
+from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 
 
 class UnbalancedEntry(RuntimeError):
     """A programming error: code tried to post an entry whose postings do not sum to zero."""
-
-
-@lru_cache(maxsize=64)  # a statement's entries share one recording time
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-# What json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives,
-# without building an encoder per call (twice per entry, 100,000 entries per statement).
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def canonical_json(value: Any) -> str:
-    return _CANONICAL.encode(value)
 
 
 def open_books(session: Session, campaign_id: int) -> LedgerHead:
@@ -159,32 +142,6 @@ def unbalanced_assets(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decim
     for asset, amount in amounts:
         per_asset[asset] += amount
     return {asset: total for asset, total in per_asset.items() if total != 0}
-
-
-def entry_hash(
-    *,
-    campaign_id: int,
-    seq: int,
-    kind: str,
-    recorded_at: datetime,
-    detail: str,
-    postings: Iterable[tuple[str, str, Decimal]],
-    pledges_count: int,
-    contributions_count: int,
-    prev_hash: str,
-) -> str:
-    """SHA-256 over the entry's content and the previous entry's hash."""
-    content = {
-        "campaign_id": campaign_id,
-        "seq": seq,
-        "kind": kind,
-        "recorded_at": rfc3339(recorded_at),
-        "detail": detail,
-        "postings": sorted([code, asset, canonical(amount)] for code, asset, amount in postings),
-        "counters": {"pledges": pledges_count, "contributions": contributions_count},
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
 
 
 @dataclass

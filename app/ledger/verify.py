@@ -14,8 +14,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.ledger.models import GENESIS_HASH, LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
-from app.ledger.service import entry_hash, unbalanced_assets
+from app.ledger.chain import GENESIS_HASH, entry_hash
+from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
+from app.ledger.service import unbalanced_assets
 
 
 @dataclass

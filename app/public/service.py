@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,14 +23,14 @@ from app.donors.models import Donor
 from app.errors import NotFound
 from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
-from app.ledger.models import LedgerAccount, LedgerHead
+from app.ledger.books import Books, kept_books
+from app.ledger.models import LedgerHead
 from app.money import canonical
 from app.pagination import Page, PageParams, paginate
 from app.public import schemas
 from app.public.schemas import ANONYMOUS_DONOR
 from app.receiving_accounts import service as receiving_accounts
 from app.receiving_accounts.models import ReceivingAccount
-from app.reconciliation.service import Books, read_books
 from app.text import fold
 
 PUBLIC_STATUSES = (CampaignStatus.open, CampaignStatus.closed)
@@ -53,11 +52,7 @@ def get_campaign(session: Session, code: str) -> Campaign:
 
 def _books(session: Session, campaigns: list[Campaign]) -> dict[int, Books]:
     """Kept balances of a page of campaigns, in one query."""
-    rows: dict[int, list[tuple[LedgerAccount, Decimal]]] = defaultdict(list)
-    accounts = select(LedgerAccount).where(LedgerAccount.campaign_id.in_([c.id for c in campaigns]))
-    for account in session.scalars(accounts):
-        rows[account.campaign_id].append((account, account.balance))
-    return {c.id: read_books(rows[c.id], c.currency) for c in campaigns}
+    return kept_books(session, {c.id: c.currency for c in campaigns})
 
 
 def _counts(session: Session, campaigns: list[Campaign]) -> dict[int, int]:
