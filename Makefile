@@ -34,9 +34,11 @@ test: $(STAMP)
 test-postgres: $(STAMP)
 	RELIEF_TEST_DATABASE=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
+# ruff, then the layers of docs/architecture.md (import-linter contracts in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app
