@@ -7,7 +7,6 @@ cancels the old one), refused when the money or goods have already been allocate
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol, cast
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
+from app.codes import random_code
 from app.contributions.models import Contribution, ContributionReversal, PaymentMethod
 from app.contributions.schemas import ContributionCreate
 from app.dates import not_in_future
@@ -33,8 +33,6 @@ from app.pledges import service as pledges
 from app.pledges.models import Pledge
 from app.text import fold
 
-_RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
 
 def get(session: Session, contribution_id: int) -> Contribution:
     """The contribution, if the caller's key reaches its campaign (404 otherwise)."""
@@ -48,9 +46,8 @@ def get(session: Session, contribution_id: int) -> Contribution:
 
 def _new_receipt_code() -> str:
     # 32^10 ≈ 10^15 codes: guessing one that exists is hopeless; uniqueness is enforced in SQL.
-    # 256 is a multiple of 32, so `byte % 32` is uniform; one urandom call per code keeps a
-    # statement of 100,000 rows fast.
-    chars = "".join(_RECEIPT_ALPHABET[byte % 32] for byte in secrets.token_bytes(10))
+    # `random_code` draws each character uniformly, with one urandom call per code.
+    chars = random_code(10)
     return f"RL-{chars[:5]}-{chars[5:]}"
 
 
