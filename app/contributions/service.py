@@ -3,21 +3,26 @@ goods received, counted in their item's unit, with an optional estimated value.
 
 A contribution is never edited. A mistake is corrected by a reversal (a new record that
 cancels the old one), refused when the money or goods have already been allocated.
+
+This package is the only writer of contributions: one at a time with `create`, or
+many bank credits at once with `record_bank_credits` (a bank statement import).
 """
 
 from __future__ import annotations
 
-import secrets
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
+from app.codes import random_code
 from app.contributions.models import (
     Contribution,
     ContributionReversal,
@@ -38,7 +43,18 @@ from app.pledges import service as pledges
 from app.pledges.models import Pledge, pledge_relations
 from app.text import fold
 
-_RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+@dataclass(slots=True, kw_only=True)
+class BankCredit:
+    """Money a bank credited to the campaign's account, in the campaign's currency: a credit
+    row of a bank statement (or of a live bank feed), for `record_bank_credits`."""
+
+    received_on: date
+    amount: Decimal
+    bank_reference: str
+    description: str | None
+    # The open pledge of the campaign it fulfils, if the caller matched one.
+    pledge: Pledge | None = None
 
 
 def get(session: Session, contribution_id: int) -> Contribution:
@@ -51,10 +67,17 @@ def get(session: Session, contribution_id: int) -> Contribution:
 
 def _new_receipt_code() -> str:
     # 32^10 ≈ 10^15 codes: guessing one that exists is hopeless; uniqueness is enforced in SQL.
-    # 256 is a multiple of 32, so `byte % 32` is uniform; one urandom call per code keeps a
-    # statement of 100,000 rows fast.
-    chars = "".join(_RECEIPT_ALPHABET[byte % 32] for byte in secrets.token_bytes(10))
+    # `random_code` draws each character uniformly, with one urandom call per code.
+    chars = random_code(10)
     return f"RL-{chars[:5]}-{chars[5:]}"
+
+
+def _new_receipt_codes(count: int) -> list[str]:
+    # Distinct within the batch: one repeated code would fail the whole multi-row INSERT.
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(_new_receipt_code())
+    return list(codes)
 
 
 def _check_precision(value: Decimal, currency: str, field: str) -> None:
@@ -140,23 +163,36 @@ def _pledge_for(
     return pledge
 
 
-def bank_reference_recorded(session: Session, campaign_id: int, bank_reference: str) -> bool:
-    """Whether a non-reversed contribution of the campaign carries this bank reference."""
+def recorded_bank_references(
+    session: Session, campaign_id: int, *, among: Collection[str] | None = None
+) -> set[str]:
+    """The bank references that non-reversed contributions of the campaign carry.
+
+    Every one of them, in one query, when `among` is None: what a bank statement import
+    checks its thousands of rows against (per-row or IN-list lookups were slow on
+    PostgreSQL, see bench/statement_import.py). With `among`, only those of the given few.
+    """
+    if among is not None and not among:
+        return set()
     stmt = (
-        select(Contribution.id)
+        select(Contribution.bank_reference)
         .outerjoin(ContributionReversal)
         .where(
             Contribution.campaign_id == campaign_id,
-            Contribution.bank_reference == bank_reference,
+            Contribution.bank_reference.is_not(None),
             ContributionReversal.id.is_(None),
         )
     )
-    return session.scalar(stmt) is not None
+    if among is not None:
+        stmt = stmt.where(Contribution.bank_reference.in_(among))
+    return {reference for reference in session.scalars(stmt) if reference is not None}
 
 
-def _postings(contribution: Contribution, campaign: Campaign, *, pledged: bool) -> list[Posting]:
+def _postings(
+    contribution: Contribution | _BankContribution, campaign: Campaign, *, pledged: bool
+) -> list[Posting]:
     """What receiving the contribution does to the campaign's accounts."""
-    if contribution.item is not None:
+    if isinstance(contribution, Contribution) and contribution.item is not None:
         asset = contribution.item.asset
         quantity = contribution.received
         postings = [
@@ -174,22 +210,28 @@ def _postings(contribution: Contribution, campaign: Campaign, *, pledged: bool) 
     return _money_postings(cast(Received, contribution), campaign, pledged=pledged)
 
 
-def recorded_bank_references(session: Session, campaign_id: int) -> set[str]:
-    """Every bank reference a non-reversed contribution of the campaign carries.
+@dataclass(slots=True)
+class _BankContribution:
+    """A bank credit becoming a contribution (`id` once inserted): what its entry needs."""
 
-    One query whatever the number of references asked about: a statement's thousands of
-    IN-list lookups were slow on PostgreSQL (see bench/statement_import.py).
-    """
-    stmt = (
-        select(Contribution.bank_reference)
-        .outerjoin(ContributionReversal)
-        .where(
-            Contribution.campaign_id == campaign_id,
-            Contribution.bank_reference.is_not(None),
-            ContributionReversal.id.is_(None),
-        )
-    )
-    return {reference for reference in session.scalars(stmt) if reference is not None}
+    receipt_code: str
+    donor_id: int | None
+    pledge_id: int | None
+    amount: Decimal
+    currency: str
+    received_on: date
+    bank_reference: str | None
+    description: str | None
+    id: int = 0
+    item: ClassVar[None] = None  # money only
+
+    @property
+    def settled_amount(self) -> Decimal:
+        return self.amount  # bank credits are in the campaign's own currency
+
+    @property
+    def received(self) -> Decimal:
+        return self.amount
 
 
 class Received(Protocol):
@@ -220,8 +262,8 @@ class Recorded(Received, Protocol):
     def description(self) -> str | None: ...
 
 
-def recorded_detail(contribution: Recorded) -> dict[str, Any]:
-    """The `contribution_recorded` entry's detail: what the chain keeps of a contribution."""
+def _money_detail(contribution: Recorded) -> dict[str, Any]:
+    """What the chain keeps of a money contribution (its `contribution_recorded` detail)."""
     return {
         "contribution_id": contribution.id,
         "receipt_code": contribution.receipt_code,
@@ -309,7 +351,9 @@ def create(
     donor_id = pledge.donor_id if pledge else body.donor_id
     if donor_id is not None:
         donors.referenced(session, donor_id)
-    if body.bank_reference and bank_reference_recorded(session, campaign.id, body.bank_reference):
+    if body.bank_reference and recorded_bank_references(
+        session, campaign.id, among=[body.bank_reference]
+    ):
         raise Conflict(
             "bank_reference_already_recorded",
             f"A contribution with bank reference {body.bank_reference!r} is already recorded for this campaign.",
@@ -338,33 +382,108 @@ def create(
     )
     session.add(contribution)
     session.flush()
-    postings = _postings(contribution, campaign, pledged=pledge is not None)
-    if pledge is not None:
-        postings += pledges.apply_fulfilment(pledge, contribution.received)
+    draft = _recorded_entry(contribution, campaign, pledge)
     ledger.post_entry(
         session,
         head,
-        kind="contribution_recorded",
-        detail=_detail(contribution),
-        postings=postings,
-        counters=ledger.Counters(contributions=1 if item is None else 0),
+        kind=draft.kind,
+        detail=draft.detail,
+        postings=draft.postings,
+        counters=draft.counters,
         recorded_at=stamp,
     )
     return contribution
 
 
-def _detail(contribution: Contribution) -> dict[str, object]:
-    detail: dict[str, object] = {
+def record_bank_credits(
+    session: Session, campaign: Campaign, credits: Sequence[BankCredit]
+) -> list[int]:
+    """Record many bank credits at once as bank-transfer contributions; return their ids,
+    in the order of `credits`.
+
+    Each is what `create` would record (a receipt code, the pledge's donor, the pledge
+    fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: one
+    INSERT … RETURNING for the contributions, then `ledger.post_entries`. The caller has
+    taken `ledger.lock` before choosing the credits, checked the campaign's status, and
+    left out credits whose bank reference is recorded (`recorded_bank_references`) or
+    repeated: none of that is checked again here.
+    """
+    if not credits:
+        return []
+    head = ledger.lock(session, campaign.id)  # already held by the caller: no query
+    stamp = ledger.clock(head)
+    new = [
+        _BankContribution(
+            receipt_code=code,
+            # As `create` does: money against a pledge comes from its donor.
+            donor_id=c.pledge.donor_id if c.pledge else None,
+            pledge_id=c.pledge.id if c.pledge else None,
+            amount=c.amount,
+            currency=campaign.currency,
+            received_on=c.received_on,
+            bank_reference=c.bank_reference,
+            description=c.description,
+        )
+        for code, c in zip(_new_receipt_codes(len(credits)), credits, strict=True)
+    ]
+    values: list[dict[str, Any]] = [
+        {
+            "campaign_id": campaign.id,
+            "donor_id": n.donor_id,
+            "pledge_id": n.pledge_id,
+            "amount": n.amount,
+            "currency": n.currency,
+            "settled_amount": n.settled_amount,
+            "fx_rate": None,
+            "received_on": n.received_on,
+            "method": PaymentMethod.bank_transfer,
+            "bank_reference": n.bank_reference,
+            "receipt_code": n.receipt_code,
+            "description": n.description,
+            "description_folded": fold(n.description) if n.description else None,
+            "recorded_at": stamp,
+        }
+        for n in new
+    ]
+    # Matched by receipt code (unique), not row order: ordered RETURNING costs SQLite a row each.
+    inserted = session.connection().execute(
+        insert(Contribution).returning(Contribution.receipt_code, Contribution.id), values
+    )
+    ids_by_code = {receipt_code: row_id for receipt_code, row_id in inserted}
+    for n in new:
+        n.id = ids_by_code[n.receipt_code]
+    drafts = [_recorded_entry(n, campaign, c.pledge) for n, c in zip(new, credits, strict=True)]
+    ledger.post_entries(session, head, drafts, recorded_at=stamp)
+    return [n.id for n in new]
+
+
+def _recorded_entry(
+    contribution: Contribution | _BankContribution, campaign: Campaign, pledge: Pledge | None
+) -> ledger.EntryDraft:
+    """The `contribution_recorded` entry of a contribution just inserted, fulfilling `pledge`
+    if it has one: the one recipe of `create` and `record_bank_credits`."""
+    postings = _postings(contribution, campaign, pledged=pledge is not None)
+    if pledge is not None:
+        postings += pledges.apply_fulfilment(pledge, contribution.received)
+    return ledger.EntryDraft(
+        kind="contribution_recorded",
+        detail=_detail(contribution),
+        postings=postings,
+        counters=ledger.Counters(contributions=1 if contribution.item is None else 0),
+    )
+
+
+def _detail(contribution: Contribution | _BankContribution) -> dict[str, Any]:
+    """What the chain keeps of a contribution (its `contribution_recorded` detail)."""
+    if not isinstance(contribution, Contribution) or contribution.item is None:
+        return _money_detail(cast(Recorded, contribution))
+    value = contribution.estimated_value
+    return {
         "contribution_id": contribution.id,
         "receipt_code": contribution.receipt_code,
         "donor_id": contribution.donor_id,
         "pledge_id": contribution.pledge_id,
         "received_on": contribution.received_on.isoformat(),
-    }
-    if contribution.item is None:
-        return recorded_detail(cast(Recorded, contribution))
-    value = contribution.estimated_value
-    return detail | {
         "item_code": contribution.item.code,
         "quantity": canonical(contribution.received),
         "estimated_value": canonical(value) if value is not None else None,

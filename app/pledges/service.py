@@ -8,7 +8,6 @@ over-fulfilment is reported, never lost.
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from sqlalchemy import Select, select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
+from app.codes import random_code
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
@@ -26,8 +26,6 @@ from app.ledger.accounts import Posting, credit, debit
 from app.money import canonical, fits_currency
 from app.pledges.models import Pledge, pledge_relations
 from app.pledges.schemas import PledgeCreate
-
-_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
 
 
 def get(session: Session, pledge_id: int) -> Pledge:
@@ -44,7 +42,8 @@ def _prefix(campaign_code: str) -> str:
 def _new_reference(session: Session, campaign: Campaign) -> str:
     prefix = _prefix(campaign.code)
     while True:
-        reference = f"{prefix}-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4))
+        # 32^4 ≈ 10^6 references per prefix: short enough to type, and taken ones are redrawn.
+        reference = f"{prefix}-{random_code(4)}"
         if not _reference_taken(session, campaign.id, reference):
             return reference
 
