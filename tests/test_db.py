@@ -4,7 +4,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from app.allocations import service as allocations
-from tests import factories as f
+from tests.support import factories as f
 
 
 class _PgError(Exception):

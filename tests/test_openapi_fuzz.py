@@ -10,8 +10,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests import factories as f
-from tests.conftest import bearer, issue_key
+from tests.support import factories as f
+from tests.support.clients import bearer, issue_key
 
 EXAMPLES_PER_OPERATION = 40
 

@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _funded(client, amount=1_000_000_000):

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests import factories as f
-from tests.conftest import bearer, issue_key
+from tests.support import factories as f
+from tests.support.clients import bearer, issue_key
 
 
 def _events(client, **params) -> list[dict]:

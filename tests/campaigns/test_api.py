@@ -1,4 +1,4 @@
-from tests import factories as f
+from tests.support import factories as f
 
 
 def test_create_campaign_defaults_to_draft_in_vnd(client):

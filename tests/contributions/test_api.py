@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def test_vnd_contribution_gets_receipt_code(client):

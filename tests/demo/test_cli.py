@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.demo.story import APPEALS
 from app.ledger.models import LedgerEntry
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _settled(gift) -> Decimal:

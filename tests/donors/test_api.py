@@ -1,4 +1,4 @@
-from tests import factories as f
+from tests.support import factories as f
 
 
 def test_donor_round_trip_with_private_fields(client):

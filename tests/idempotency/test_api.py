@@ -14,9 +14,9 @@ from app.contributions.models import Contribution
 from app.db import utcnow
 from app.idempotency.models import IdempotencyRecord
 from app.idempotency.service import RETENTION, purge
-from tests import factories as f
-from tests.conftest import bearer, issue_key
-from tests.test_concurrency import live_server, race  # noqa: F401 - the fixture
+from tests.support import factories as f
+from tests.support.clients import bearer, issue_key
+from tests.support.live_server import race
 
 DONOR = {"name": "Nguyễn Văn An", "kind": "individual"}
 
@@ -99,7 +99,7 @@ def test_keys_are_kept_seven_days_then_purged(client, db):
 
 
 @pytest.mark.slow
-def test_twenty_parallel_requests_with_one_key_make_one_effect(live_server):  # noqa: F811
+def test_twenty_parallel_requests_with_one_key_make_one_effect(live_server):
     with httpx.Client(
         base_url=live_server.base_url, timeout=60, headers=live_server.headers
     ) as client:

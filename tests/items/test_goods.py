@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 @pytest.fixture

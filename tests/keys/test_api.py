@@ -6,8 +6,8 @@ import hashlib
 
 from sqlalchemy import text
 
-from tests import factories as f
-from tests.conftest import bearer
+from tests.support import factories as f
+from tests.support.clients import bearer
 
 
 def _tree(client) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests import factories as f
-from tests.conftest import bearer, issue_key
+from tests.support import factories as f
+from tests.support.clients import bearer, issue_key
 
 PRINCIPALS = ("none", "admin", "officer", "sibling", "parent", "auditor")
 _n = itertools.count(1)

@@ -5,7 +5,7 @@ import json
 from collections import defaultdict
 from decimal import Decimal
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _all_entries(client, code):

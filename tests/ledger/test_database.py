@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _story(client):

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from app.locations import service
 from app.locations.models import Location, LocationLevel
 from app.text import fold
-from tests import factories as f
+from tests.support import factories as f
 
 
 def nfd(text: str) -> str:

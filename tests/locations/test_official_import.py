@@ -8,7 +8,7 @@ from vietnam_provinces import Province, Ward
 
 from app.cli import app
 from app.locations.models import Location
-from tests import factories as f
+from tests.support import factories as f
 
 PROVINCES = 34
 COMMUNES = sum(1 for _ in Ward.iter_all())  # wards, communes and special zones

@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def test_pledge_gets_a_reference_and_open_status(client):

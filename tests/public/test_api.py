@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 
 SECRET_EMAIL = "bi.mat.2022@example.vn"
 SECRET_PHONE = "+84 912 345 678"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 
 VCB = {"bank": "Vietcombank – CN Nghệ An", "holder": "Ủy ban MTTQ Việt Nam tỉnh Nghệ An"}
 

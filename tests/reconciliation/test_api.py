@@ -4,7 +4,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _seed_story(client):

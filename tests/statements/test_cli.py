@@ -12,11 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.db import Database
-from tests.conftest import bearer, issue_key
-from tests.test_concurrency import LiveServer, _free_port, _stop, _wait_until_healthy
+from tests.support.live_server import LiveServer, free_port, serve
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 VCB = DATA / "statement-vcb-style.csv"
 RELIEF = Path(sys.executable).parent / "relief"
@@ -28,28 +25,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """One uvicorn worker serving the test's database."""
-    port = _free_port()
-    log_path = tmp_path / "uvicorn.log"
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    database = Database(database_url)
-    headers = bearer(issue_key(database, "admin"))
-    database.dispose()
-    live = LiveServer(base_url=f"http://127.0.0.1:{port}", log_path=log_path, headers=headers)
-    try:
-        _wait_until_healthy(process, live)
+    with serve(database_url, tmp_path / "uvicorn.log") as live:
         yield live
-    finally:
-        _stop(process)
 
 
 def relief(*args: str | Path, server: LiveServer | str) -> subprocess.CompletedProcess[str]:
@@ -144,7 +121,7 @@ def test_an_unknown_campaign_fails_with_the_servers_reason(server):
 
 
 def test_an_unreachable_server_is_a_clear_error(tmp_path):
-    nobody = f"http://127.0.0.1:{_free_port()}"
+    nobody = f"http://127.0.0.1:{free_port()}"
     done = relief("import-statement", VCB, "--campaign", "x", server=nobody)
     assert done.returncode == 2
     assert "could not reach" in done.stderr and "Traceback" not in done.stderr

@@ -28,7 +28,7 @@ from app.ledger import service as ledger
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
 from app.ledger.service import EntryDraft
 from app.statements.amounts import parse_amount
-from tests import factories as f
+from tests.support import factories as f
 
 # Copies of /work/shared/data/, the synthetic exports DESIGN.md says must import as they are.
 DATA = Path(__file__).parent / "data"
