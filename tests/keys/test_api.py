@@ -1,4 +1,4 @@
-"""Keys, units and unit scope beyond the matrix: what each rule does, not only its status."""
+"""Keys and unit scope beyond the matrix: what each rule does, not only its status."""
 
 from __future__ import annotations
 
@@ -10,27 +10,8 @@ from tests.support import factories as f
 from tests.support.clients import bearer
 
 
-def _tree(client) -> None:
-    for code, parent in (("nghe-an", None), ("ky-son", "nghe-an"), ("tan-ky", "nghe-an")):
-        f.ok(client.post("/v1/units", json={"code": code, "name": code, "parent_code": parent}))
-
-
-def test_units_form_a_tree_under_root(client):
-    _tree(client)
-    units = {u["code"]: u for u in f.ok(client.get("/v1/units"), 200)["items"]}
-    assert units["root"]["parent_code"] is None
-    assert (units["ky-son"]["parent_code"], units["ky-son"]["path"]) == (
-        "nghe-an",
-        "/root/nghe-an/ky-son/",
-    )
-    taken = client.post("/v1/units", json={"code": "ky-son", "name": "again"})
-    assert (taken.status_code, taken.json()["code"]) == (409, "unit_code_taken")
-    orphan = client.post("/v1/units", json={"code": "xa-a", "name": "x", "parent_code": "nope"})
-    assert (orphan.status_code, orphan.json()["errors"][0]["field"]) == (422, "parent_code")
-
-
 def test_a_key_is_shown_once_and_stored_as_its_hash(client, db):
-    _tree(client)
+    f.unit_tree(client)
     created = f.ok(
         client.post("/v1/keys", json={"role": "officer", "unit_code": "ky-son", "name": "Cán bộ"})
     )
@@ -48,7 +29,7 @@ def test_a_key_is_shown_once_and_stored_as_its_hash(client, db):
 
 
 def test_officer_keys_need_a_unit_and_others_refuse_one(client):
-    _tree(client)
+    f.unit_tree(client)
     missing = client.post("/v1/keys", json={"role": "officer", "name": "x"})
     assert missing.json()["code"] == "officer_needs_unit"
     extra = client.post("/v1/keys", json={"role": "auditor", "unit_code": "ky-son", "name": "x"})
@@ -77,7 +58,7 @@ def test_last_used_at_is_recorded(client):
 
 
 def test_officers_see_and_act_only_within_their_units(client, headers_for):
-    _tree(client)
+    f.unit_tree(client)
     ky_son = headers_for("officer", "ky-son")
     tan_ky = headers_for("officer", "tan-ky")
     province = headers_for("officer", "nghe-an")

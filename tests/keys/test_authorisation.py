@@ -32,15 +32,9 @@ class World:
     location_id: int
 
 
-def _units(client: TestClient) -> None:
-    for code, parent in (("nghe-an", None), ("ky-son", "nghe-an"), ("tan-ky", "nghe-an")):
-        body = {"code": code, "name": f"Ủy ban MTTQ {code}", "parent_code": parent}
-        f.ok(client.post("/v1/units", json=body))
-
-
 @pytest.fixture
 def world(client: TestClient) -> World:
-    _units(client)
+    f.unit_tree(client)
     database = client.app.state.database  # type: ignore[attr-defined]
     headers = {
         "none": {"Authorization": ""},

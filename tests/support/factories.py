@@ -36,6 +36,13 @@ def campaign(
     return created
 
 
+def unit_tree(client: TestClient) -> None:
+    """Units root → nghe-an (province) → {ky-son, tan-ky} (districts)."""
+    for code, parent in (("nghe-an", None), ("ky-son", "nghe-an"), ("tan-ky", "nghe-an")):
+        body = {"code": code, "name": f"Ủy ban MTTQ {code}", "parent_code": parent}
+        ok(client.post("/v1/units", json=body))
+
+
 def donor(client: TestClient, **fields: Any) -> dict[str, Any]:
     body = {"name": "Nguyễn Văn An", "kind": "individual", **fields}
     return ok(client.post("/v1/donors", json=body))
