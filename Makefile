@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy app
 
 bench: $(STAMP)
-	$(BIN)/python bench/reconciliation.py
+	$(BIN)/python -m bench.reconciliation
 
 clean:
 	rm -rf $(VENV) relief.db relief.db-wal relief.db-shm .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -4,48 +4,32 @@ Migrates a database, loads the official units twice (the second run must create 
 then times `GET /v1/locations?q=` over HTTP (FastAPI TestClient) for a few searches, and
 `ancestors_at_level` for every commune at once.
 
-    .venv/bin/python bench/locations.py                 # temporary SQLite file
-    .venv/bin/python bench/locations.py --postgres      # throw-away PostgreSQL database
+    .venv/bin/python -m bench.locations                 # temporary SQLite file
+    .venv/bin/python -m bench.locations --postgres      # throw-away PostgreSQL database
+    .venv/bin/python -m bench.locations --requests 5    # a quick run
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import sys
 import time
-import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from sqlalchemy import select
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from app.db import Database  # noqa: E402
-from app.locations import official, service  # noqa: E402
-from app.locations.models import Location, LocationLevel  # noqa: E402
-from app.main import create_app  # noqa: E402
-from bench.reconciliation import (  # noqa: E402
-    DEFAULT_POSTGRES_SERVER,
-    as_admin,
-    migrate,
-    temporary_sqlite,
-    throwaway_postgres,
-)
+from app.db import Database
+from app.locations import official, service
+from app.locations.models import Location, LocationLevel
+from bench import _harness as harness
+from bench._harness import Timing
 
 SEARCHES = ["ky son", "KỲ SƠN", "muong xen", "thanh xuan", "xa tan", "nghe an"]
 
 
 def run(url: str, requests: int) -> None:
-    migrate(url)
+    harness.migrate(url)
     database = Database(url)
     for attempt in ("first", "second"):
         started = time.perf_counter()
-        with database.transaction() as session:
+        with harness.system_transaction(database) as session:
             report = official.import_units(session)
         seconds = time.perf_counter() - started
         print(
@@ -63,38 +47,28 @@ def run(url: str, requests: int) -> None:
     print(f"ancestors_at_level: {len(communes)} communes → provinces in {seconds * 1000:.1f} ms")
     database.dispose()
 
-    with TestClient(create_app(url)) as client:
-        as_admin(client)
+    with harness.admin_client(url) as client:
         for q in SEARCHES:
-            times = []
+            timing = Timing()
             for _ in range(requests):
                 started = time.perf_counter()
                 response = client.get("/v1/locations", params={"q": q})
-                times.append(time.perf_counter() - started)
+                timing.samples_ms.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200
             found = len(response.json()["items"])
             print(
                 f"GET /v1/locations?q={q!r}: {found} found, "
-                f"median {statistics.median(times) * 1000:.2f} ms over {requests}"
+                f"median {timing.median:.2f} ms over {requests}"
             )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--postgres",
-        nargs="?",
-        const=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER),
-        metavar="SERVER_URL",
-    )
+    parser = harness.argument_parser(__doc__, "bench.locations")
+    harness.add_postgres_option(parser)
     parser.add_argument("--requests", type=int, default=100, help="timed requests per search")
     args = parser.parse_args()
-    if args.postgres:
-        with throwaway_postgres(args.postgres, keep=False) as url:
-            run(url, args.requests)
-    else:
-        with temporary_sqlite(keep=False) as url:
-            run(url, args.requests)
+    with harness.database(postgres=args.postgres) as url:
+        run(url, args.requests)
     return 0
 
 

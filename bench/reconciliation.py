@@ -7,63 +7,46 @@ with kept balances), then times `GET /v1/campaigns/{code}/reconciliation` over H
 median(1k) ≤ 1.5. Above it, the statements of one request are timed per campaign and
 the ones that grow are printed with their query plans.
 
-    .venv/bin/python bench/reconciliation.py                      # temporary SQLite file
-    .venv/bin/python bench/reconciliation.py --postgres           # throw-away PostgreSQL database
-    .venv/bin/python bench/reconciliation.py --database-url URL   # an existing database (migrated, kept)
+    .venv/bin/python -m bench.reconciliation                      # temporary SQLite file
+    .venv/bin/python -m bench.reconciliation --postgres           # throw-away PostgreSQL database
+    .venv/bin/python -m bench.reconciliation --database-url URL   # an existing database (migrated, kept)
+    .venv/bin/python -m bench.reconciliation --small 100 --large 1000 --requests 20   # a quick run
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
-import statistics
 import sys
-import tempfile
 import time
 import uuid
-import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-# Starlette nudges towards httpx2; the project pins httpx, which TestClient still supports.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, event, make_url
 
-from alembic import command  # noqa: E402
-from alembic.config import Config  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, event, make_url, text  # noqa: E402
-from sqlalchemy.engine import URL  # noqa: E402
+from app.allocations import service as allocations
+from app.allocations.schemas import AllocationCreate, AllocationDeliver
+from app.campaigns import service as campaigns
+from app.campaigns.models import Campaign
+from app.campaigns.schemas import CampaignCreate, CampaignUpdate
+from app.contributions import service as contributions
+from app.contributions.schemas import ContributionCreate
+from app.db import Database
+from app.donors import service as donors
+from app.donors.schemas import DonorCreate
+from app.locations import service as locations
+from app.locations.schemas import LocationCreate
+from app.pledges import service as pledges
+from app.pledges.schemas import PledgeCreate
+from bench import _harness as harness
+from bench._harness import Timing
 
-from app.allocations import service as allocations  # noqa: E402
-from app.allocations.schemas import AllocationCreate, AllocationDeliver  # noqa: E402
-from app.campaigns import service as campaigns  # noqa: E402
-from app.campaigns.models import Campaign  # noqa: E402
-from app.campaigns.schemas import CampaignCreate, CampaignUpdate  # noqa: E402
-from app.contributions import service as contributions  # noqa: E402
-from app.contributions.schemas import ContributionCreate  # noqa: E402
-from app.db import Database  # noqa: E402
-from app.donors import service as donors  # noqa: E402
-from app.donors.schemas import DonorCreate  # noqa: E402
-from app.keys import service as keys  # noqa: E402
-from app.keys.models import Role  # noqa: E402
-from app.keys.schemas import ApiKeyCreate  # noqa: E402
-from app.locations import service as locations  # noqa: E402
-from app.locations.schemas import LocationCreate  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.pledges import service as pledges  # noqa: E402
-from app.pledges.schemas import PledgeCreate  # noqa: E402
-
-DEFAULT_POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_RATIO = 1.5
 # Contributions per transaction: big enough to be fast, small enough to keep memory flat.
 BATCH = 5_000
@@ -71,56 +54,6 @@ BATCH = 5_000
 # Foreign currencies kiều bào send, with a plausible VND rate and the currency's minor units.
 FOREIGN = [("USD", Decimal("25380"), 2), ("EUR", Decimal("27450"), 2), ("JPY", Decimal("168"), 0)]
 FOREIGN += [("AUD", Decimal("16620"), 2)]
-
-
-# --------------------------------------------------------------------------- database
-
-
-def as_admin(client: TestClient) -> TestClient:
-    """Give the benchmark's client an admin key, made directly in its database."""
-    database: Database = client.app.state.database  # type: ignore[attr-defined]
-    with database.transaction() as session:
-        _, token = keys.issue(session, key_in=ApiKeyCreate(role=Role.admin, name="bench"))
-    client.headers["Authorization"] = f"Bearer {token}"
-    return client
-
-
-def migrate(url: str) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["database_url"] = url
-    command.upgrade(config, "head")
-
-
-@contextmanager
-def throwaway_postgres(server_url: str, keep: bool) -> Iterator[str]:
-    server = make_url(server_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"relief_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url: URL = server.set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def temporary_sqlite(keep: bool) -> Iterator[str]:
-    directory = Path(tempfile.mkdtemp(prefix="relief-bench-"))
-    try:
-        yield f"sqlite:///{directory / 'bench.db'}"
-    finally:
-        if keep:
-            print(f"kept {directory / 'bench.db'}")
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- building
@@ -158,7 +91,7 @@ def build_campaign(
     started = time.perf_counter()
     today = date.today()
 
-    with database.transaction() as session:
+    with harness.system_transaction(database) as session:
         campaign = campaigns.create(
             session,
             campaign_in=CampaignCreate(
@@ -206,7 +139,7 @@ def build_campaign(
     recorded: list[int] = []
     done = 0
     while done < n:
-        with database.transaction() as session:
+        with harness.system_transaction(database) as session:
             campaign = session.get_one(Campaign, campaign_id)
             for i in range(done, min(n, done + BATCH)):
                 roll = rng.random()
@@ -251,7 +184,7 @@ def build_campaign(
     print(file=sys.stderr)
 
     reversals = allocated = delivered = 0
-    with database.transaction() as session:
+    with harness.system_transaction(database) as session:
         # A few corrections, then money allocated to the communes, some of it delivered.
         for contribution_id in recorded[:3]:
             contributions.reverse(
@@ -294,20 +227,6 @@ def build_campaign(
 
 
 # --------------------------------------------------------------------------- measuring
-
-
-@dataclass
-class Timing:
-    samples_ms: list[float] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.samples_ms)
-
-    @property
-    def p95(self) -> float:
-        ordered = sorted(self.samples_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def measure(
@@ -438,7 +357,7 @@ def run(url: str, args: argparse.Namespace) -> float:
         engine.dispose()
         print(f"server {version}, autovacuum {autovacuum}")
     started = time.perf_counter()
-    migrate(url)
+    harness.migrate(url)
     print(f"migrated in {time.perf_counter() - started:.1f}s")
 
     suffix = uuid.uuid4().hex[:6]
@@ -446,9 +365,8 @@ def run(url: str, args: argparse.Namespace) -> float:
     # The server is up while the campaigns grow and answers reconciliations after every
     # batch, like a service that auditors query all along: its pooled connections (and,
     # on PostgreSQL, their prepared statements) first see the campaigns small.
-    live_app = create_app(url)
-    with TestClient(live_app) as live:
-        as_admin(live)
+    with harness.admin_client(url) as live:
+        database: Database = live.app.state.database  # type: ignore[attr-defined]
 
         def serve_auditors(code: str) -> None:
             for _ in range(8):
@@ -458,9 +376,7 @@ def run(url: str, args: argparse.Namespace) -> float:
         for n in (args.small, args.large):
             code = f"bench-{n}-{suffix}"
             print(f"building {code} …", file=sys.stderr)
-            built.append(
-                build_campaign(live_app.state.database, code, n, seed=n, on_batch=serve_auditors)
-            )
+            built.append(build_campaign(database, code, n, seed=n, on_batch=serve_auditors))
 
         print()
         print(f"{'campaign':<22} {'contrib.':>9} {'pledged':>8} {'foreign':>8} {'reversed':>8} "
@@ -481,19 +397,17 @@ def run(url: str, args: argparse.Namespace) -> float:
         if args.verify_full:
             for b in built:
                 print(f"{b.code}: verify=full ok in {verify_full(live, b.code):.1f}s")
-        ratios = [benchmark(live, live_app, built, args, "server that saw them grow")]
+        ratios = [benchmark(live, built, args, "server that saw them grow")]
 
-    fresh_app = create_app(url)
-    with TestClient(fresh_app) as fresh:
-        as_admin(fresh)
-        ratios.append(benchmark(fresh, fresh_app, built, args, "freshly started server"))
+    with harness.admin_client(url) as fresh:
+        ratios.append(benchmark(fresh, built, args, "freshly started server"))
     return max(ratios)
 
 
 def benchmark(
-    client: TestClient, app: Any, built: list[Built], args: argparse.Namespace, label: str
+    client: TestClient, built: list[Built], args: argparse.Namespace, label: str
 ) -> float:
-    database: Database = app.state.database
+    database: Database = client.app.state.database  # type: ignore[attr-defined]
     timings = measure(client, [b.code for b in built], requests=args.requests, warmup=args.warmup)
     small, large = (timings[b.code] for b in built)
     ratio = large.median / small.median
@@ -515,21 +429,13 @@ def benchmark(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
+    parser = harness.argument_parser(__doc__, "bench.reconciliation")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--database-url",
         help="an existing database to migrate and fill (kept); default: a temporary SQLite file",
     )
-    where.add_argument(
-        "--postgres",
-        nargs="?",
-        const=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER),
-        metavar="SERVER_URL",
-        help=f"create (and drop) a throw-away database on this server (default {DEFAULT_POSTGRES_SERVER})",
-    )
+    harness.add_postgres_option(where)
     parser.add_argument(
         "--small", type=int, default=1_000, help="contributions in the small campaign"
     )
@@ -549,14 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     args = parser.parse_args(argv)
 
-    if args.database_url:
-        ratio = run(args.database_url, args)
-    elif args.postgres:
-        with throwaway_postgres(args.postgres, args.keep) as url:
-            ratio = run(url, args)
-    else:
-        with temporary_sqlite(args.keep) as url:
-            ratio = run(url, args)
+    with harness.database(url=args.database_url, postgres=args.postgres, keep=args.keep) as url:
+        ratio = run(url, args)
     return 0 if ratio <= TARGET_RATIO else 1
 
 

@@ -7,41 +7,25 @@ request path: body upload, parsing, matching, writing) and prints rows per secon
 Then it imports the same file again (every credit a duplicate), and checks the books
 with `?verify=full`. Target: ≥ 5,000 rows/s on SQLite.
 
-    .venv/bin/python bench/statement_import.py                      # temporary SQLite file
-    .venv/bin/python bench/statement_import.py --rows 10000         # a quick run
-    .venv/bin/python bench/statement_import.py --postgres           # throw-away PostgreSQL database
-    .venv/bin/python bench/statement_import.py --database-url URL   # an existing database (kept)
+    .venv/bin/python -m bench.statement_import                      # temporary SQLite file
+    .venv/bin/python -m bench.statement_import --rows 10000         # a quick run
+    .venv/bin/python -m bench.statement_import --postgres           # throw-away PostgreSQL database
+    .venv/bin/python -m bench.statement_import --database-url URL   # an existing database (kept)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import sys
 import time
 import uuid
-import warnings
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-# Starlette nudges towards httpx2; the project pins httpx, which TestClient still supports.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+from fastapi.testclient import TestClient
+from sqlalchemy import event
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-
-from app.main import create_app  # noqa: E402
-from bench.reconciliation import (  # noqa: E402
-    DEFAULT_POSTGRES_SERVER,
-    as_admin,
-    migrate,
-    temporary_sqlite,
-    throwaway_postgres,
-)
+from bench import _harness as harness
 
 TARGET_ROWS_PER_S = 5_000
 PLEDGES = 200
@@ -121,11 +105,9 @@ def timed_import(client: TestClient, code: str, data: bytes) -> tuple[dict[str, 
 
 def run(url: str, args: argparse.Namespace) -> float:
     print(f"database: {url.split('@')[-1]}")
-    migrate(url)
-    app = create_app(url)
+    harness.migrate(url)
     code = f"bench-statement-{uuid.uuid4().hex[:6]}"
-    with TestClient(app) as client:
-        as_admin(client)
+    with harness.admin_client(url) as client:
         references = set_up(client, code)
         data, counts = build_csv(args.rows, references, seed=args.rows)
         print(f"statement: {args.rows:,} rows, {len(data) / 2**20:.1f} MB "
@@ -133,7 +115,7 @@ def run(url: str, args: argparse.Namespace) -> float:
               f"{counts['debits']:,} fees)")  # fmt: skip
 
         statements: list[str] = []
-        engine = app.state.database.engine
+        engine = client.app.state.database.engine  # type: ignore[attr-defined]
 
         def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
             statements.append(statement)
@@ -169,29 +151,15 @@ def run(url: str, args: argparse.Namespace) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
+    parser = harness.argument_parser(__doc__, "bench.statement_import")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", help="an existing database to migrate and fill (kept)")
-    where.add_argument(
-        "--postgres",
-        nargs="?",
-        const=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER),
-        metavar="SERVER_URL",
-        help=f"create (and drop) a throw-away database on this server (default {DEFAULT_POSTGRES_SERVER})",
-    )
+    harness.add_postgres_option(where)
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the statement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     args = parser.parse_args(argv)
-    if args.database_url:
-        rate = run(args.database_url, args)
-    elif args.postgres:
-        with throwaway_postgres(args.postgres, args.keep) as url:
-            rate = run(url, args)
-    else:
-        with temporary_sqlite(args.keep) as url:
-            rate = run(url, args)
+    with harness.database(url=args.database_url, postgres=args.postgres, keep=args.keep) as url:
+        rate = run(url, args)
     return 0 if rate >= TARGET_ROWS_PER_S else 1
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 
 
 def _assert_problem(response, status):

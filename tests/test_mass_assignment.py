@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories as f
+from tests.support import factories as f
 
 # Fields the server sets (or that a client may never choose) and no request body may carry.
 SERVER_SET = {

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from app.models import Base
-from tests.conftest import BACKEND, alembic_config, migrate
+from tests.support.database import BACKEND, alembic_config, migrate
 
 
 @pytest.fixture

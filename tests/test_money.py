@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.money import canonical, decimal_places, fits_currency, minor_units, parse_decimal
-from tests import factories
+from tests.support import factories
 
 MAX_DECIMALS = 18
 LIMIT = 10**18  # |amount| < 10^18
