@@ -16,7 +16,7 @@ class PostingOut(BaseModel):
 
 
 class EntryOut(BaseModel):
-    """One ledger entry as an auditor recomputes it (see README, "Verifying the chain")."""
+    """One ledger entry as an auditor recomputes it (see docs/auditors.md, "Verifying the chain yourself")."""
 
     campaign_id: int
     seq: int

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from vietnam_provinces import Province, VietNamDivisionType, Ward
 from vietnam_provinces import __data_version__ as DATA_VERSION
@@ -114,14 +114,13 @@ def _add_missing(session: Session, units: Sequence[OfficialUnit]) -> LevelCounts
             or existing.name.casefold() == unit.name.casefold()
         ):
             del custom[key]  # claimed once
-            session.execute(
-                update(Location).where(Location.id == existing.id).values(code=unit.code)
-            )
+            existing.code = unit.code  # through the ORM, so the audit log sees it
             counts.matched += 1
         else:
             new_rows.append(row)
-    if new_rows:
-        session.execute(insert(Location), new_rows)
+    # ORM objects rather than a Core INSERT: each new place is audited like any other write
+    # (one event each, under the command's system principal); still one batched INSERT.
+    session.add_all([Location(**row) for row in new_rows])
     counts.created = len(new_rows)
     session.flush()
     return counts

@@ -20,7 +20,7 @@ def _all_entries(client, code):
 
 
 def _recompute_hash(entry):
-    """The recipe from the README, written independently of app code."""
+    """The recipe of docs/auditors.md ("Verifying the chain yourself"), written independently of app code."""
     content = {
         "campaign_id": entry["campaign_id"],
         "seq": entry["seq"],

@@ -71,6 +71,18 @@ def test_import_loads_the_2025_units_with_codes_then_changes_nothing(client, db,
     assert counts(db) == (PROVINCES + COMMUNES, PROVINCES + COMMUNES)
 
 
+def test_the_import_is_audited_under_its_system_principal(client, db, database_url):
+    run_import(database_url)
+    events = f.ok(client.get("/v1/audit", params={"entity": "locations", "limit": 500}), 200)
+    first_page = events["items"]
+    assert len(first_page) == 500 and events["next_cursor"] is not None
+    assert {(e["actor_role"], e["method"], e["path"], e["action"]) for e in first_page} == {
+        ("system", "SYSTEM", "relief locations import", "created")
+    }
+    assert first_page[0]["changes"]["name"] == "Thành phố Hà Nội"
+    assert f.ok(client.get("/v1/audit/verify"), 200)["ok"] is True
+
+
 def test_pre_2025_districts_stay_creatable_under_the_imported_province(client, db, database_url):
     run_import(database_url)
     nghe_an = one(client, "tinh nghe an", level="province")
