@@ -54,7 +54,8 @@ class DecimalJSONRequest(Request):
         return self._json
 
 
-_READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Methods that change nothing: run on a read-only session; a key may read with them.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 MAX_BODY_EXTRA = "x-max-body-bytes"
 
@@ -116,7 +117,7 @@ class TransactionalRoute(APIRoute):
             if request.method in _BODY_METHODS:
                 await read_body(request, self.max_body_bytes)
             database: Database = request.app.state.database
-            read_only = request.method in _READ_ONLY_METHODS
+            read_only = request.method in READ_ONLY_METHODS
             retries = get_settings().transaction_retries
             attempt = 0
             request.state.on_finish = []

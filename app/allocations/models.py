@@ -50,5 +50,6 @@ class Allocation(MoneyOrGoods, Base):
 
 
 def allocation_relations() -> tuple[ORMOption, ...]:
-    """What an allocation's schema reads (campaign_code, item_code): loaded with every one returned."""
+    """What an allocation's schema reads (campaign_code, item_code): loaded with every
+    allocation a service returns."""
     return (selectinload(Allocation.campaign), selectinload(Allocation.item))

@@ -62,5 +62,6 @@ class Campaign(Base):
 
 
 def campaign_relations() -> tuple[ORMOption, ...]:
-    """What a campaign's schema reads (parent_code, unit_code): loaded with every campaign a service returns, since relationships never load by themselves (lazy="raise")."""
+    """What a campaign's schema reads (parent_code, unit_code): loaded with every campaign a
+    service returns, since relationships never load by themselves (lazy="raise")."""
     return (selectinload(Campaign.parent), selectinload(Campaign.unit))

@@ -99,7 +99,8 @@ class ContributionReversal(Base):
 
 
 def contribution_relations() -> tuple[ORMOption, ...]:
-    """What a contribution's schema reads (campaign_code, item_code, status): loaded with every contribution returned."""
+    """What a contribution's schema reads (campaign_code, item_code, status): loaded with
+    every contribution a service returns."""
     return (
         selectinload(Contribution.campaign),
         selectinload(Contribution.item),

@@ -22,10 +22,8 @@ from app.keys import scope, service
 from app.keys.models import Role
 from app.keys.scope import Principal
 from app.requests import request_id
-from app.routing import on_finish
+from app.routing import READ_ONLY_METHODS, on_finish
 from app.units import service as units
-
-_READS = {"GET", "HEAD", "OPTIONS"}
 
 
 class Unauthenticated(DomainError):
@@ -63,7 +61,7 @@ def authenticate(request: Request, session: SessionDep, credentials: BearerDep) 
     )
     scope.bind(session, principal)
     if service.due_for_touch(key):
-        if request.method in _READS:
+        if request.method in READ_ONLY_METHODS:
             # A read never writes in its own transaction (on SQLite that would make every
             # GET queue for the write lock): at most once a minute per key, after the answer.
             database: Database = request.app.state.database
@@ -87,7 +85,7 @@ def _allowed(request: Request, session: Session, principal: Principal) -> Princi
 
 def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> Principal:
     """Any key reads; only admins and officers write (auditors change nothing)."""
-    if request.method not in _READS and principal.role == Role.auditor:
+    if request.method not in READ_ONLY_METHODS and principal.role == Role.auditor:
         raise Forbidden("role_may_not_write", "Auditor keys read everything and change nothing.")
     return _allowed(request, session, principal)
 

@@ -76,5 +76,6 @@ class Pledge(MoneyOrGoods, Base):
 
 
 def pledge_relations() -> tuple[ORMOption, ...]:
-    """What a pledge's schema reads (campaign_code, item_code): loaded with every pledge returned."""
+    """What a pledge's schema reads (campaign_code, item_code): loaded with every pledge a
+    service returns."""
     return (selectinload(Pledge.campaign), selectinload(Pledge.item))
