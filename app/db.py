@@ -8,8 +8,10 @@ failure, SQLite lock time-out), after which the whole request is run again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -27,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
@@ -96,9 +99,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# FastAPI runs sync endpoints on 40 worker threads; one connection each means a request
-# never waits for the pool, only for the database.
+# FastAPI runs sync endpoints and dependencies on 40 worker threads (anyio's default).
 _WORKER_THREADS = 40
+# Requests that may hold a transaction at once. A request hops between worker threads
+# (dependencies, the endpoint, the commit) while it holds its connection and its row
+# locks; with fewer transactions than threads, the holder of a lock always finds a free
+# thread to finish on, and with fewer transactions than pooled connections nobody waits
+# on the pool. Without this bound 50 racing writers starved each other for 30 s.
+_CONCURRENT_TRANSACTIONS = _WORKER_THREADS - 10
+# How long a request waits for its turn before it is told the service is busy (503).
+_TURN_TIMEOUT_S = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -148,6 +158,38 @@ class Database:
             else self.engine
         )
         self._reader = sessionmaker(reader_engine, expire_on_commit=False, autoflush=True)
+        # One set of turnstiles per event loop (asyncio primitives belong to one loop).
+        self._turnstiles: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[bool, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def turn(self, *, read_only: bool) -> AsyncIterator[None]:
+        """Wait for the request's turn to hold a transaction (see `_CONCURRENT_TRANSACTIONS`).
+
+        On SQLite, which has one writer at a time, writers queue here one by one in
+        arrival order instead of polling the database's lock; readers never wait on them.
+        Raises `PoolTimeout` (answered 503 service_busy) after `_TURN_TIMEOUT_S`.
+        """
+        loop = asyncio.get_running_loop()
+        turnstiles = self._turnstiles.get(loop)
+        if turnstiles is None:
+            writers = 1 if self.is_sqlite else _CONCURRENT_TRANSACTIONS
+            shared = (
+                asyncio.Semaphore(_CONCURRENT_TRANSACTIONS - writers) if self.is_sqlite else None
+            )
+            writer_gate = asyncio.Semaphore(writers)
+            turnstiles = {False: writer_gate, True: shared or writer_gate}
+            self._turnstiles[loop] = turnstiles
+        gate = turnstiles[read_only]
+        try:
+            await asyncio.wait_for(gate.acquire(), _TURN_TIMEOUT_S)
+        except TimeoutError:
+            raise PoolTimeout(f"no turn at the database within {_TURN_TIMEOUT_S:.0f} s") from None
+        try:
+            yield
+        finally:
+            gate.release()
 
     def session(self, *, read_only: bool = False) -> Session:
         return (self._reader if read_only else self._writer)()

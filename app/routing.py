@@ -121,31 +121,34 @@ class TransactionalRoute(APIRoute):
             retries = get_settings().transaction_retries
             attempt = 0
             request.state.on_finish = []
-            try:
-                while True:
-                    session = database.session(read_only=read_only)
-                    request.state.db_session = session
-                    request.state.before_commit = []
-                    try:
-                        response = await handler(request)
-                        if response.status_code < 400:
-                            for hook in request.state.before_commit:
-                                await run_in_threadpool(hook, session, response)
-                            await run_in_threadpool(session.commit)
-                        else:
+            async with database.turn(read_only=read_only):
+                try:
+                    while True:
+                        session = database.session(read_only=read_only)
+                        request.state.db_session = session
+                        request.state.before_commit = []
+                        try:
+                            response = await handler(request)
+                            if response.status_code < 400:
+                                for hook in request.state.before_commit:
+                                    await run_in_threadpool(hook, session, response)
+                                await run_in_threadpool(session.commit)
+                            else:
+                                await run_in_threadpool(session.rollback)
+                            return response
+                        except Exception as exc:
                             await run_in_threadpool(session.rollback)
-                        return response
-                    except Exception as exc:
-                        await run_in_threadpool(session.rollback)
-                        if not is_retryable(exc) or attempt >= retries:
-                            raise
-                        attempt += 1
-                        log.info("retrying %s %s after %s", request.method, request.url.path, exc)
-                        await asyncio.sleep(0.005 * 2**attempt)
-                    finally:
-                        await run_in_threadpool(session.close)
-            finally:
-                for done in request.state.on_finish:
-                    await run_in_threadpool(done)
+                            if not is_retryable(exc) or attempt >= retries:
+                                raise
+                            attempt += 1
+                            log.info(
+                                "retrying %s %s after %s", request.method, request.url.path, exc
+                            )
+                            await asyncio.sleep(0.005 * 2**attempt)
+                        finally:
+                            await run_in_threadpool(session.close)
+                finally:
+                    for done in request.state.on_finish:
+                        await run_in_threadpool(done)
 
         return run_in_transaction
