@@ -3,6 +3,8 @@ more than is on hand), delivered once, cancelled only before delivery."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -11,7 +13,7 @@ from app.allocations.schemas import AllocationCreate, AllocationDeliver
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
-from app.dates import not_in_future
+from app.dates import not_in_future, today_in_vietnam
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
 from app.ledger import accounts
@@ -45,6 +47,9 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
     if item is None:
         _check_money(campaign, body)
     location = locations.referenced(session, body.location_id)
+    allocated_on = body.allocated_on or today_in_vietnam()
+    not_in_future(allocated_on, "allocated_on")
+    _not_before_start(campaign, allocated_on, "allocated_on", "allocated_before_campaign_start")
     asset = item.asset if item else campaign.currency
     size = body.quantity if item else body.amount
     assert size is not None  # items.money_or_goods made sure
@@ -68,6 +73,7 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
         purpose=body.purpose,
         beneficiary=body.beneficiary,
         status=AllocationStatus.allocated,
+        allocated_on=allocated_on,
         created_at=ledger.clock(head),
     )
     session.add(allocation)
@@ -77,6 +83,7 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
         "location_id": location.id,
         "amount": canonical(size),
         "purpose": allocation.purpose,
+        "allocated_on": allocated_on.isoformat(),
     }
     if item is not None:
         detail |= {"item_code": item.code, "quantity": detail.pop("amount")}
@@ -110,6 +117,13 @@ def _check_money(campaign: Campaign, body: AllocationCreate) -> None:
         )
 
 
+def _not_before_start(campaign: Campaign, day: date, field: str, code: str) -> None:
+    if campaign.starts_on is not None and day < campaign.starts_on:
+        raise Invalid.field(
+            field, code, f"{field} {day} is before the campaign starts ({campaign.starts_on})"
+        )
+
+
 def _require_allocated(allocation: Allocation, action: str) -> None:
     if allocation.status == AllocationStatus.delivered:
         raise Conflict(
@@ -129,11 +143,28 @@ def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDel
     # Under the lock: the status as committed, not as this request first read it.
     session.refresh(allocation, ["status"])
     _require_allocated(allocation, "delivered")
-    not_in_future(delivery.delivered_on, "delivered_on")
+    delivered_on = delivery.delivered_on
+    not_in_future(delivered_on, "delivered_on")
+    if delivered_on < allocation.allocated_on:
+        raise Invalid.field(
+            "delivered_on",
+            "delivered_before_allocated",
+            f"delivered_on {delivered_on} is before the allocation's allocated_on "
+            f"({allocation.allocated_on})",
+        )
+    _not_before_start(
+        allocation.campaign, delivered_on, "delivered_on", "delivered_before_campaign_start"
+    )
+    if delivery.note is not None and delivery.delivery_note is not None:
+        raise Invalid.field(
+            "note", "delivery_note_twice", "send delivery_note only (note is its deprecated name)"
+        )
     allocation.status = AllocationStatus.delivered
-    allocation.delivered_on = delivery.delivered_on
+    allocation.delivered_on = delivered_on
     allocation.evidence_url = str(delivery.evidence_url) if delivery.evidence_url else None
-    allocation.delivery_note = delivery.note
+    allocation.delivery_note = (
+        delivery.delivery_note if delivery.delivery_note is not None else delivery.note
+    )
     allocation.delivered_at = ledger.clock(head)
     ledger.post_entry(
         session,

@@ -35,6 +35,8 @@ class Verification:
     balances_ok: bool = True
     problems: list[Broken] = field(default_factory=list)
     recomputed: dict[int, Decimal] = field(default_factory=dict)
+    # With `keep_details`: every entry's detail text (canonical JSON), by kind, in chain order.
+    details: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def first_broken(self) -> Broken | None:
@@ -42,9 +44,11 @@ class Verification:
 
 
 def verify_campaign(
-    session: Session, campaign_id: int, *, up_to_seq: int | None = None
+    session: Session, campaign_id: int, *, up_to_seq: int | None = None, keep_details: bool = False
 ) -> Verification:
-    """Replay the campaign's chain (up to `up_to_seq`, or all of it) and compare."""
+    """Replay the campaign's chain (up to `up_to_seq`, or all of it) and compare; with
+    `keep_details`, also hand back each entry's detail so the records can be compared
+    with what the chain hashed (`app.reconciliation.records`)."""
     result = Verification()
     accounts = {
         a.id: a
@@ -76,6 +80,8 @@ def verify_campaign(
     for entry in session.scalars(entry_stmt):
         result.entries += 1
         postings = postings_by_entry.pop(entry.id, [])
+        if keep_details:
+            result.details[entry.kind].append(entry.detail)
         if entry.seq != expected_seq:
             result.chain_ok = False
             broken(

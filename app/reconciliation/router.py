@@ -6,10 +6,12 @@ from typing import Annotated, Literal
 from fastapi import Query
 
 from app import routing
+from app.audit import service as audit
+from app.audit.schemas import VerifyReport
 from app.campaigns.dependencies import CampaignDep
 from app.db import SessionDep
-from app.keys.auth import Authorized
-from app.reconciliation import schemas, service
+from app.keys.auth import AuditorsOnly, Authorized
+from app.reconciliation import records, schemas, service
 
 router = routing.router(tags=["reconciliation"], dependencies=[Authorized])
 
@@ -43,3 +45,16 @@ def get_reconciliation(
         verify_full=verify == "full",
         include_children=include_children,
     )
+
+
+# The audit log's verification lives here because it also compares every campaign's
+# contribution, pledge and allocation rows with its chain (`records`).
+verify_router = routing.router(tags=["audit"], prefix="/v1/audit", dependencies=[AuditorsOnly])
+
+
+@verify_router.get("/verify", response_model=VerifyReport)
+def verify(session: SessionDep) -> VerifyReport:
+    """Recompute every ledger chain, every kept balance and every audit chain, and compare
+    every contribution, pledge and allocation with the entry that recorded it and each
+    chain's head with the audit log's last event for its campaign."""
+    return audit.verify_all(session, records_check=records.broken_link)

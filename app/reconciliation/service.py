@@ -53,6 +53,25 @@ def _by_currency(books: Books) -> list[schemas.CurrencyLine]:
     return lines
 
 
+def _pledge_line(currency: str, figures: Figures) -> schemas.PledgeLine:
+    return schemas.PledgeLine(
+        currency=currency,
+        pledged=canonical(figures.pledged),
+        fulfilled=canonical(figures.fulfilled),
+        outstanding=canonical(figures.receivable),
+        over_fulfilled=canonical(-figures.excess),
+    )
+
+
+def _pledges_by_currency(books: Books) -> list[schemas.PledgeLine]:
+    """The campaign's currency first, then every other pledge currency that still counts."""
+    return [_pledge_line(books.currency, books.money)] + [
+        _pledge_line(currency, figures)
+        for currency, figures in sorted(books.pledges_abroad.items())
+        if not figures.is_empty
+    ]
+
+
 def _by_location(session: Session, figures: Figures) -> list[schemas.LocationLine]:
     location_ids = sorted(
         loc
@@ -182,6 +201,7 @@ def reconcile(
             pledges_count=sum(p.balances.pledges_count for p in parts),
             contributions_count=sum(p.balances.contributions_count for p in parts),
             received_by_currency=_by_currency(books),
+            pledges_by_currency=_pledges_by_currency(books),
             by_location=_by_location(session, money),
         ),
         goods=_goods_lines(session, books),
