@@ -3,7 +3,7 @@ more than is on hand), delivered once, cancelled only before delivery."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -16,9 +16,11 @@ from app.campaigns.service import require_status
 from app.dates import not_in_future, today_in_vietnam
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
+from app.items.models import ASSET_PREFIX, Item
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
+from app.ledger.books import Books
 from app.locations import service as locations
 from app.money import canonical, fits_currency, minor_units
 
@@ -205,6 +207,45 @@ def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> A
         recorded_at=allocation.cancelled_at,
     )
     return allocation
+
+
+def add_until(
+    session: Session, campaign_id: int, books: Books, *, until: date, as_of: datetime | None
+) -> None:
+    """Add to `books` the campaign's allocations by business date: those allocated on or
+    before `until`, delivered if delivered on or before it. A cancellation is a correction:
+    once recorded (by `as_of`), the allocation counts on no day. Only records recorded by
+    `as_of` count. One streaming query; its cost grows with the campaign's allocations."""
+    stmt = (
+        select(
+            Allocation.location_id,
+            Allocation.amount,
+            Allocation.quantity,
+            Allocation.delivered_on,
+            Allocation.delivered_at,
+            Allocation.cancelled_at,
+            Item.code,
+        )
+        .outerjoin(Item, Item.id == Allocation.item_id)
+        .where(Allocation.campaign_id == campaign_id, Allocation.allocated_on <= until)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Allocation.created_at <= as_of)
+    rows = session.execute(stmt.execution_options(yield_per=5_000))
+    for location_id, amount, quantity, delivered_on, delivered_at, cancelled_at, code in rows:
+        if cancelled_at is not None and (as_of is None or cancelled_at <= as_of):
+            continue
+        figures = books.money if code is None else books.goods[f"{ASSET_PREFIX}{code}"]
+        size = amount if code is None else quantity
+        assert size is not None  # the money_or_goods check constraint
+        delivered = (
+            delivered_on is not None
+            and delivered_on <= until
+            and (as_of is None or (delivered_at is not None and delivered_at <= as_of))
+        )
+        into = figures.deliveries if delivered else figures.open_allocations
+        into[location_id] += size
+        figures.available -= size
 
 
 def search(

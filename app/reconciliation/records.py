@@ -97,9 +97,9 @@ def _compare(
     return None
 
 
-def _stream(session: Session, stmt: Any) -> Iterator[Mapping[str, Any]]:
+def _stream(session: Session, stmt: Any) -> Iterator[dict[str, Any]]:
     for row in session.execute(stmt.execution_options(yield_per=_BATCH)):
-        yield row._mapping
+        yield dict(row._mapping)
 
 
 def _contributions(
@@ -146,7 +146,7 @@ def _contributions(
         return fields | {"status": "reversed" if row_id in reversed_ids else "recorded"}
 
     rows = (
-        dict(row) | {"status": "reversed" if row["reversal_id"] is not None else "recorded"}
+        row | {"status": "reversed" if row["reversal_id"] is not None else "recorded"}
         for row in _stream(session, stmt)
     )
     return _compare("contributions", rows, expected_of, recorded)
@@ -190,7 +190,7 @@ def _pledges(
         }
 
     rows = (
-        dict(row) | {"status": "cancelled" if row["cancelled_at"] is not None else "not cancelled"}
+        row | {"status": "cancelled" if row["cancelled_at"] is not None else "not cancelled"}
         for row in _stream(session, stmt)
     )
     return _compare("pledges", rows, expected_of, recorded)
@@ -244,7 +244,7 @@ def _allocations(
             fields["allocated_on"] = detail["allocated_on"]
         return fields
 
-    rows = (dict(row) | {"status": str(row["status"])} for row in _stream(session, stmt))
+    rows = (row | {"status": str(row["status"])} for row in _stream(session, stmt))
     return _compare("allocations", rows, expected_of, recorded)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -37,11 +37,19 @@ def get_reconciliation(
     include_children: Annotated[
         bool, Query(description="Add in the figures of every sub-campaign below this one.")
     ] = False,
+    until: Annotated[
+        date | None,
+        Query(
+            description="Business date (YYYY-MM-DD, inclusive): count contributions received, "
+            "and allocations allocated and delivered, on or before it. Alone or with as_of."
+        ),
+    ] = None,
 ) -> schemas.Reconciliation:
     return service.reconcile(
         session,
         campaign,
         as_of=as_of,
+        until=until,
         verify_full=verify == "full",
         include_children=include_children,
     )

@@ -88,7 +88,12 @@ class ChildLedger(BaseModel):
 
 class Reconciliation(BaseModel):
     campaign: CampaignHeader
-    as_of: str
+    as_of: str = Field(description="Recording time: what the books said then.")
+    until: str | None = Field(
+        None,
+        description="With ?until=: the business date (a Vietnamese day, inclusive) the figures "
+        "are cut at. Absent otherwise.",
+    )
     money: Money
     goods: list[GoodsLine]
     checks: list[Check]

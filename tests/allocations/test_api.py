@@ -180,9 +180,7 @@ def test_a_delivery_is_not_dated_before_its_allocation_or_the_campaign(client):
     )
     assert (delivered["status"], delivered["delivered_on"]) == ("delivered", "2022-10-12")
     today = f.ok(client.post(path, json=body))  # allocated_on defaults to today in Vietnam
-    assert today["allocated_on"] in {
-        (date.today() + timedelta(days=d)).isoformat() for d in (0, 1)
-    }
+    assert today["allocated_on"] in {(date.today() + timedelta(days=d)).isoformat() for d in (0, 1)}
 
 
 def test_delivery_before_a_campaigns_start_is_refused(client, db):

@@ -62,7 +62,9 @@ def test_an_updated_amount_is_caught(client, db):
     story = _story(client)
     row = story["anonymous"]["id"]
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE contributions SET amount = '7000000' WHERE id = :id"), {"id": row})
+        conn.execute(
+            text("UPDATE contributions SET amount = '7000000' WHERE id = :id"), {"id": row}
+        )
     broken, check = _caught(client, story["code"])
     assert _named_in(broken) == ("records", "contributions", row, "amount", "700000", "7000000")
     assert broken["campaign_code"] == story["code"]
@@ -77,7 +79,9 @@ def test_an_amount_against_a_pledge_is_caught_by_both_checks(client, db):
     story = _story(client)
     row = story["pledged"]["id"]
     with db.engine.begin() as conn:
-        conn.execute(text("UPDATE contributions SET amount = '1600000' WHERE id = :id"), {"id": row})
+        conn.execute(
+            text("UPDATE contributions SET amount = '1600000' WHERE id = :id"), {"id": row}
+        )
     broken, _ = _caught(client, story["code"], alone=False)
     assert _named_in(broken) == ("records", "contributions", row, "amount", "1500000", "1600000")
 
