@@ -154,7 +154,9 @@ def test_until_in_the_future_is_refused(client):
 
 def test_distribution_until(client):
     code, place = _story(client)
-    body = f.ok(client.get(f"/v1/campaigns/{code}/distribution", params={"until": "2022-10-31"}), 200)
+    body = f.ok(
+        client.get(f"/v1/campaigns/{code}/distribution", params={"until": "2022-10-31"}), 200
+    )
     assert body["until"] == "2022-10-31"
     (line,) = body["places"]
     assert (line["location_id"], line["money"]) == (
