@@ -67,11 +67,25 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+class _Unreadable(Exception):
+    """An entry whose detail names no record (or is not JSON): itself the first mismatch."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def _by_id(texts: Iterable[str], key: str) -> dict[int, dict[str, Any]]:
     details: dict[int, dict[str, Any]] = {}
     for text in texts:
-        detail = json.loads(text)
-        details[int(detail[key])] = detail
+        try:
+            detail = json.loads(text)
+            record_id = detail[key]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _Unreadable(key) from exc
+        if not isinstance(record_id, int):
+            raise _Unreadable(key)
+        details[record_id] = detail
     return details
 
 
@@ -268,10 +282,13 @@ def records_mismatch(
 ) -> Mismatch | None:
     """The first contribution, pledge or allocation row of the campaign that disagrees with
     the entries `verification` replayed (made with `keep_details=True`), if any."""
-    for check in (_contributions, _pledges, _allocations):
-        mismatch = check(session, campaign_id, currency, verification.details)
-        if mismatch is not None:
-            return mismatch
+    try:
+        for check in (_contributions, _pledges, _allocations):
+            mismatch = check(session, campaign_id, currency, verification.details)
+            if mismatch is not None:
+                return mismatch
+    except _Unreadable as unreadable:
+        return Mismatch("ledger_entries", 0, unreadable.key, "a record id", "none")
     return None
 
 
@@ -318,7 +335,10 @@ def head_mismatch(
         if entry is None:
             continue  # a pledge's fulfilled amount moving: its entry is the contribution's
         kind, key = entry
-        ids = {int(json.loads(text)[key]) for text in verification.details.get(kind, ())}
+        try:
+            ids = set(_by_id(verification.details.get(kind, ()), key))
+        except _Unreadable:
+            ids = set()
         if event.entity_id in ids:
             return None
         return Mismatch(

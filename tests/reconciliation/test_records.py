@@ -8,8 +8,10 @@ audit log, catches it: every other check of `verify=full` still passes.
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from app.campaigns.models import Campaign
+from app.ledger import service as ledger
 from tests.support import factories as f
 from tests.support.database import without_append_only_triggers
 
@@ -187,3 +189,26 @@ def test_a_chain_cut_short_with_its_record_deleted_is_caught(client, db):
     assert broken["expected"].startswith(f"contribution_recorded of contributions {row} ")
     assert broken["seq"] == seq - 1  # the chain as it now stands
     assert "contribution_recorded of contributions" in check["detail"]
+
+
+def test_an_entry_that_names_no_record_is_a_mismatch_not_a_crash(client, db):
+    """A `contribution_recorded` entry whose detail names no contribution (posted straight
+    through the ledger, not by the contributions service) is reported, never a 500."""
+    story = _story(client)
+    with db.session() as session:
+        campaign_id = session.scalars(
+            select(Campaign.id).where(Campaign.code == story["code"])
+        ).one()
+        head = ledger.lock(session, campaign_id)
+        ledger.post_entry(session, head, kind="contribution_recorded", detail={"amount": "1"})
+        session.commit()
+    broken, check = _caught(client, story["code"])
+    assert _named_in(broken) == (
+        "records",
+        "ledger_entries",
+        0,
+        "contribution_id",
+        "a record id",
+        "none",
+    )
+    assert "contribution_id" in check["detail"]
