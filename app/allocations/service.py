@@ -32,7 +32,7 @@ def get(session: Session, allocation_id: int) -> Allocation:
 def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:
     """Assign received money or goods to a place; refused (409) beyond what is available."""
     head = ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "an allocation")
     body = allocation_in
     item = items.money_or_goods(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -175,6 +175,15 @@ def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> 
         detail={"campaign": snapshot(campaign), "changed": sorted(changed)},
     )
     return campaign
+
+
+def reread(session: Session, campaign: Campaign) -> None:
+    """Read the campaign's own columns again, as committed before the caller took the ledger
+    lock (a concurrent PATCH may have closed it); its parent and unit cannot change."""
+    session.refresh(campaign, _COLUMNS)
+
+
+_COLUMNS = [column.key for column in inspect(Campaign).column_attrs]
 
 
 def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str) -> None:

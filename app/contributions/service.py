@@ -325,7 +325,7 @@ def create(
     """Record money or goods received by an open (or closed, for late gifts) campaign."""
     head = ledger.lock(session, campaign.id)
     stamp = ledger.clock(head)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "a contribution")
     body = contribution_in
     item = items.money_or_goods(

@@ -56,7 +56,7 @@ def _reference_taken(session: Session, campaign_id: int, reference: str) -> bool
 def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> Pledge:
     """Record a donor's promise of money or goods to an open campaign."""
     head = ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open}, "a pledge")
     item = items.money_or_goods(
         session,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import log as audit_log
+from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions import service as contributions
@@ -63,7 +64,7 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
         # Held from before the recorded references are read until commit. A dry run writes
         # nothing, so it need not queue behind the campaign's writers.
         ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(
         campaign, {CampaignStatus.open, CampaignStatus.closed}, "a bank statement import"
     )
