@@ -20,7 +20,7 @@ from app.donors.router import router as donors_router
 from app.errors import install_error_handlers
 from app.idempotency import service as idempotency
 from app.items.router import router as items_router
-from app.keys.cli import warn_without_admin_key
+from app.keys import service as keys
 from app.keys.router import router as keys_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
@@ -47,7 +47,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        warn_without_admin_key(database)
+        keys.warn_without_admin_key(database)
         yield
         database.dispose()
 

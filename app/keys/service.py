@@ -26,6 +26,24 @@ TOKEN_PREFIX = "rlk_"  # noqa: S105 - a label, not a secret
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+FIRST_KEY_HINT = (
+    "No admin API key exists yet. Create one with:\n"
+    "  .venv/bin/relief keys create --role admin --name 'First admin'\n"
+    "It prints the key once, on its last line; send it as `Authorization: Bearer <key>`."
+)
+
+
+def warn_without_admin_key(database: Database) -> None:
+    """Log how to make the first admin key when there is none (at every start until then)."""
+    try:
+        with database.session(read_only=True) as session:
+            missing = not any_admin(session)
+    except Exception:  # an unmigrated database: `alembic upgrade head` will say more
+        return
+    if missing:
+        log.warning(FIRST_KEY_HINT)
+
+
 def token_hash(token: str) -> str:
     # A 256-bit random token cannot be guessed, so a fast hash is enough (no bcrypt needed).
     return hashlib.sha256(token.encode()).hexdigest()
