@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.errors import Invalid, NotFound
-from app.keys.models import ApiKey, Role, key_relations
+from app.keys.models import ApiKey, key_relations
+from app.keys.roles import Role
 from app.keys.schemas import ApiKeyCreate
 from app.units import service as units
 
