@@ -75,13 +75,13 @@ def parse_amount(text: str, currency: str, minor_units: int) -> Decimal:
     if len(set(separators)) > 1:
         places = "has no decimal places" if minor_units == 0 else "mixes thousands separators"
         raise ValueError(f"{body!r}: {currency} {places}; write 1.500.000 or 1,500,000")
+    if groups[0].startswith("0") and (len(groups) > 1 or len(groups[0]) > 1):
+        raise ValueError(f"{body!r} starts with a zero group")
     if separators and not _grouped(groups):
         reason = f"{body!r} does not group its digits by three"
         if minor_units == 0:
             reason += f" ({currency} has no decimal places)"
         raise ValueError(reason)
-    if groups[0].startswith("0") and (len(groups) > 1 or len(groups[0]) > 1):
-        raise ValueError(f"{body!r} starts with a zero group")
     if len(fraction) > minor_units:
         raise ValueError(
             f"{body!r} has {len(fraction)} decimal places; {currency} has {minor_units}"
