@@ -31,7 +31,7 @@ _DECIMAL_TEXT = re.compile(r"^-?(0|[1-9][0-9]{0,18})(\.[0-9]{1,18})?$")
 MAX_AMOUNT = Decimal(10) ** 18
 NOT_CANONICAL = "amount_not_canonical"
 # Shapes people write that still name one number, so the refusal can say how to write it.
-_GROUPED = re.compile(r"^[0-9]{1,3}(?:([., \u00a0])[0-9]{3})(?:\1[0-9]{3})*$")
+_GROUPED = re.compile(r"^[1-9][0-9]{0,2}(?:([., \u00a0])[0-9]{3})(?:\1[0-9]{3})*$")
 _DECIMAL_COMMA = re.compile(r"^[0-9]+,[0-9]{1,2}$")
 _LOOSE = re.compile(r"^\+?[0-9]*\.?[0-9]*$")
 
