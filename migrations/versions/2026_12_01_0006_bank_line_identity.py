@@ -30,7 +30,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_contributions_line_fingerprint", ["line_fingerprint"], unique=False
         )
-    # 'RL-' and the zero-padded id: unique (random codes have letters in them), and short.
+    # 'RL-' and the id: never one of the random 'RL-XXXXX-XXXXX' codes, so still unique.
     contributions = sa.table("contributions", sa.column("id"), sa.column("receipt_code"))
     op.execute(
         contributions.update()
