@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://relief-ledger.org/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Field error types that name a rule of their own: a 422 made only of one of them carries
+# it as its `code` (e.g. `amount_not_canonical`, raised by `app.money`'s amount type).
+NAMED_VALIDATION_TYPES = frozenset({"amount_not_canonical"})
 
 
 class DomainError(Exception):
@@ -130,9 +133,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        types = {e["type"] for e in errors}
+        named = types <= NAMED_VALIDATION_TYPES and len(types) == 1
         return problem(
             422,
-            "validation_failed",
+            str(types.pop()) if named else "validation_failed",
             f"The request is not valid: {summary}",
             instance=request.url.path,
             errors=errors,

@@ -18,7 +18,7 @@ from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
 from app.locations import service as locations
-from app.money import canonical, fits_currency, minor_units
+from app.money import canonical, check_amount
 
 
 def get(session: Session, allocation_id: int) -> Allocation:
@@ -102,12 +102,7 @@ def _check_money(campaign: Campaign, body: AllocationCreate) -> None:
             "allocation_currency_mismatch",
             f"allocations are in the campaign's currency ({campaign.currency})",
         )
-    if not fits_currency(body.amount, campaign.currency):
-        raise Invalid.field(
-            "amount",
-            "amount_precision_exceeds_currency",
-            f"{campaign.currency} allows {minor_units(campaign.currency)} decimal places",
-        )
+    check_amount(body.amount, campaign.currency, "amount")
 
 
 def _require_allocated(allocation: Allocation, action: str) -> None:

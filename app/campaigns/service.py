@@ -18,7 +18,7 @@ from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.keys import scope
 from app.ledger import service as ledger
 from app.locations import service as locations
-from app.money import canonical, fits_currency, is_known_currency
+from app.money import canonical, check_amount, is_known_currency
 
 ALLOWED_TRANSITIONS = {
     CampaignStatus.draft: {CampaignStatus.open},
@@ -73,12 +73,8 @@ def snapshot(campaign: Campaign) -> dict[str, Any]:
 
 
 def _check_target(campaign_currency: str, target: Any) -> None:
-    if target is not None and not fits_currency(target, campaign_currency):
-        raise Invalid.field(
-            "target_amount",
-            "amount_precision_exceeds_currency",
-            f"{campaign_currency} does not allow that many decimal places",
-        )
+    if target is not None:
+        check_amount(target, campaign_currency, "target_amount")
 
 
 def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:

@@ -23,7 +23,7 @@ from app.items import service as items
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
-from app.money import canonical, fits_currency
+from app.money import canonical, check_amount
 from app.pledges.models import Pledge, pledge_relations
 from app.pledges.schemas import PledgeCreate
 
@@ -74,12 +74,8 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
                 "pledge_currency_mismatch",
                 f"pledges are made in the campaign's currency ({campaign.currency})",
             )
-        if pledge_in.amount is not None and not fits_currency(pledge_in.amount, currency):
-            raise Invalid.field(
-                "amount",
-                "amount_precision_exceeds_currency",
-                f"{currency} does not allow that many decimal places",
-            )
+        if pledge_in.amount is not None:
+            check_amount(pledge_in.amount, currency, "amount")
     donor = donors.referenced(session, pledge_in.donor_id)
     if pledge_in.reference and _reference_taken(session, campaign.id, pledge_in.reference):
         raise Conflict(

@@ -54,12 +54,22 @@ def list_public_contributions(
     ] = None,
     received_from: date | None = None,
     received_to: date | None = None,
+    bank_reference: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="The bank reference of a transfer, matched exactly (never in part).",
+        ),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"], Query(description="`csv` streams every matching row.")
     ] = "json",
 ) -> Page[schemas.PublicContribution] | Response:
     campaign = service.get_campaign(session, code)
-    where = service.StatementFilter(q, min_amount, max_amount, received_from, received_to)
+    where = service.StatementFilter(
+        q, min_amount, max_amount, received_from, received_to, bank_reference
+    )
+    where.check(campaign)
     if format == "csv":
         return StreamingResponse(
             service.csv_lines(request.app.state.database, campaign.id, where),

@@ -25,7 +25,7 @@ from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
 from app.ledger.books import Books, kept_books
 from app.ledger.models import LedgerHead
-from app.money import canonical
+from app.money import canonical, check_amount
 from app.pagination import Page, PageParams, paginate
 from app.public import schemas
 from app.public.schemas import ANONYMOUS_DONOR
@@ -178,6 +178,15 @@ class StatementFilter:
     max_amount: Decimal | None = None
     received_from: date | None = None
     received_to: date | None = None
+    # Exact match only: a donor finds their own transfer, never others' by a fragment.
+    bank_reference: str | None = None
+
+    def check(self, campaign: Campaign) -> None:
+        """Amount bounds are settled amounts: written as the campaign's currency allows."""
+        for field in ("min_amount", "max_amount"):
+            value = getattr(self, field)
+            if value is not None:
+                check_amount(value, campaign.currency, field)
 
 
 def _settled(session: Session) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
@@ -211,6 +220,8 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
         stmt = stmt.where(_settled(session) >= where.min_amount)
     if where.max_amount is not None:
         stmt = stmt.where(_settled(session) <= where.max_amount)
+    if where.bank_reference is not None:
+        stmt = stmt.where(Contribution.bank_reference == where.bank_reference)
     if where.received_from is not None:
         stmt = stmt.where(Contribution.received_on >= where.received_from)
     if where.received_to is not None:
