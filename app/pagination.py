@@ -20,6 +20,8 @@ from app.config import get_settings
 from app.errors import Invalid
 
 T = TypeVar("T")
+# Ids are 64-bit signed integers in every table: a cursor beyond them was never issued.
+MAX_ID = 2**63 - 1
 S = TypeVar("S")
 
 
@@ -42,7 +44,7 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "id" or not value.isdigit():
+        if prefix != "id" or not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
