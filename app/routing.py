@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.message
+import inspect
 import json
 import logging
 import re
@@ -121,6 +122,13 @@ def error_responses(
     return {status: problem_response(status) for status in sorted(statuses)}
 
 
+def body_example(example: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` giving a route's JSON body one example, shown by /docs instead of
+    one assembled field by field (which mixes money and goods). Every example must be
+    accepted: tests/test_openapi.py posts each one."""
+    return {"requestBody": {"content": {"application/json": {"example": example}}}}
+
+
 def check_query(request: Request, allowed: frozenset[str]) -> None:
     """Refuse query parameters the operation does not define (422), as unknown body fields
     are refused: a misspelt filter must not silently return everything."""
@@ -170,20 +178,22 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _check_text(value: Any) -> None:
-    if isinstance(value, str):
-        if _UNPAIRED_SURROGATE.search(value):
-            raise Invalid(
-                "invalid_unicode",
-                "The body contains an unpaired UTF-16 surrogate (such as \\udc00), which is "
-                "not a character; send valid Unicode text.",
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_text(key)
-            _check_text(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_text(item)
+    """Refuse unpaired surrogates in any string of a parsed body (walked without recursion)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _UNPAIRED_SURROGATE.search(item):
+                raise Invalid(
+                    "invalid_unicode",
+                    "The body contains an unpaired UTF-16 surrogate (such as \\udc00), which "
+                    "is not a character; send valid Unicode text.",
+                )
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def parse_json_body(request: Request) -> None:
@@ -209,6 +219,8 @@ def parse_json_body(request: Request) -> None:
         parsed = json.loads(text, parse_float=Decimal, object_pairs_hook=_refuse_duplicates)
     except json.JSONDecodeError:
         return  # FastAPI reads it again and answers 422 json_invalid, with the position
+    except RecursionError as exc:
+        raise Invalid("json_too_deep", "The JSON body is nested too deeply.") from exc
     _check_text(parsed)
     request._json = parsed
 
@@ -233,6 +245,33 @@ async def read_body(request: Request, limit: int) -> None:
 
 
 Hook = Callable[[Session, Response], None]
+
+
+# Who may call a route, by its access rule (the dependencies of app.keys.auth).
+_WHO_MAY_CALL = {
+    "authorize": "any API key reads; admin and officer keys write (an officer only within "
+    "the units below their own); auditor keys change nothing",
+    "admin_only": "admin keys only",
+    "auditors_only": "auditor and admin keys only",
+}
+
+
+def _describe(endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """Summary and description for people, from the endpoint's docstring (first line: the
+    summary), plus who may call it, from the route's access rule."""
+    doc = inspect.cleandoc(endpoint.__doc__ or "")
+    first, _, rest = doc.partition("\n\n")
+    if doc and kwargs.get("summary") is None and "\n" not in first and len(first) <= 90:
+        kwargs["summary"] = first
+        doc = rest
+    if kwargs.get("description") is None:
+        rules = [
+            _WHO_MAY_CALL[name]
+            for dep in kwargs.get("dependencies") or ()
+            if (name := getattr(getattr(dep, "dependency", None), "__name__", "")) in _WHO_MAY_CALL
+        ]
+        who = rules[0] if rules else "anyone, without a key"
+        kwargs["description"] = "\n\n".join(filter(None, [doc, f"**Who may call:** {who}."]))
 
 
 def _query_names(dependant: Dependant) -> frozenset[str]:
@@ -281,6 +320,7 @@ class TransactionalRoute(APIRoute):
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        _describe(endpoint, kwargs)
         own = kwargs.get("responses") or {}
         kwargs["responses"] = {
             **error_responses(

@@ -24,6 +24,13 @@ router = routing.router(tags=["allocations"], dependencies=[Authorized])
 def create_allocation(
     campaign: CampaignDep, body: schemas.AllocationCreate, session: SessionDep
 ) -> Allocation:
+    """Allocate money or goods to a place
+
+    Assigns part of what the campaign holds to a location.
+
+    Refuses: `allocation_exceeds_available` (409), `money_and_goods`,
+    `location_not_found` (422), `campaign_not_accepting` (409).
+    """
     return service.create(session, campaign, allocation_in=body)
 
 
@@ -35,12 +42,20 @@ def list_allocations(
     location_id: IdQuery = None,
     status: AllocationStatus | None = None,
 ) -> Page[schemas.Allocation]:
+    """List a campaign's allocations
+
+    Oldest first.
+    """
     stmt = service.search(campaign, location_id=location_id, status=status)
     return paginate(session, stmt, Allocation.id, page, schemas.Allocation.model_validate)
 
 
 @router.get("/allocations/{allocation_id}", response_model=schemas.Allocation)
 def get_allocation(allocation_id: IdPath, session: SessionDep) -> Allocation:
+    """Get an allocation
+
+    With its delivery, if any.
+    """
     return service.get(session, allocation_id)
 
 
@@ -48,6 +63,12 @@ def get_allocation(allocation_id: IdPath, session: SessionDep) -> Allocation:
 def deliver_allocation(
     allocation_id: IdPath, body: schemas.AllocationDeliver, session: SessionDep
 ) -> Allocation:
+    """Record an allocation's delivery
+
+    Dated, with evidence (a photo or document URL).
+
+    Refuses: `allocation_already_delivered`, `allocation_cancelled` (409).
+    """
     return service.deliver(session, service.get(session, allocation_id), delivery=body)
 
 
@@ -57,5 +78,11 @@ def cancel_allocation(
     session: SessionDep,
     body: Annotated[schemas.AllocationCancel | None, Body()] = None,
 ) -> Allocation:
+    """Cancel an allocation
+
+    What was set aside returns to the campaign's available money or goods.
+
+    Refuses: `allocation_already_delivered`, `allocation_cancelled` (409).
+    """
     allocation = service.get(session, allocation_id)
     return service.cancel(session, allocation, reason=body.reason if body else None)

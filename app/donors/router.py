@@ -16,6 +16,14 @@ router = routing.router(tags=["donors"], prefix="/v1/donors", dependencies=[Auth
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Donor)
 def create_donor(body: schemas.DonorCreate, session: SessionDep) -> Donor:
+    """Record a donor
+
+    An individual, business or organisation that gives. An `anonymous` donor's name, and
+    the real name behind a `display_name`, are never shown or searchable publicly.
+
+    Refuses: invalid e-mail, phone or country, control characters or bidirectional
+    overrides in names (422).
+    """
     return service.create(session, donor_in=body)
 
 
@@ -25,6 +33,10 @@ def list_donors(
     page: PageDep,
     q: SearchQuery = None,
 ) -> Page[schemas.Donor]:
+    """List donors
+
+    Donors the key may see, oldest first; `q` matches names without case or diacritics.
+    """
     return paginate(
         session, service.search(session, q=q), Donor.id, page, schemas.Donor.model_validate
     )
@@ -32,4 +44,8 @@ def list_donors(
 
 @router.get("/{donor_id}", response_model=schemas.Donor)
 def get_donor(donor_id: IdPath, session: SessionDep) -> Donor:
+    """Get a donor
+
+    One donor with private fields (e-mail, phone).
+    """
     return service.get(session, donor_id)

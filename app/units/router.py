@@ -14,9 +14,19 @@ router = routing.router(tags=["units"], prefix="/v1/units", dependencies=[AdminO
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Unit)
 def create_unit(body: schemas.UnitCreate, session: SessionDep) -> Unit:
+    """Add a unit
+
+    A node of the organisation tree below `parent_code` (the root by default).
+
+    Refuses: `unit_code_taken` (409), `unit_not_found` (422).
+    """
     return service.create(session, unit_in=body)
 
 
 @router.get("", response_model=Page[schemas.Unit])
 def list_units(session: SessionDep, page: PageDep) -> Page[schemas.Unit]:
+    """List units
+
+    The organisation tree, oldest first.
+    """
     return paginate(session, service.search(), Unit.id, page, schemas.Unit.model_validate)
