@@ -332,7 +332,7 @@ class TransactionalRoute(APIRoute):
             **own,
         }
         super().__init__(path, endpoint, **kwargs)
-        if self.body_field is not None:
+        if self.body_field is not None or "requestBody" in (self.openapi_extra or {}):
             self.responses = {415: problem_response(415), **self.responses}
         self.query_names = _query_names(self.dependant)
 

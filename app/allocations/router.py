@@ -20,6 +20,14 @@ router = routing.router(tags=["allocations"], dependencies=[Authorized])
     "/campaigns/{code}/allocations",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Allocation,
+    openapi_extra=routing.body_example(
+        {
+            "location_id": 1,
+            "amount": "100000",
+            "purpose": "Hỗ trợ làm nhà cho hộ mất nhà",
+            "beneficiary": "Hộ ông Lô Văn Tình, bản Xiêng Thù",
+        }
+    ),
 )
 def create_allocation(
     campaign: CampaignDep, body: schemas.AllocationCreate, session: SessionDep
@@ -59,7 +67,17 @@ def get_allocation(allocation_id: IdPath, session: SessionDep) -> Allocation:
     return service.get(session, allocation_id)
 
 
-@router.post("/allocations/{allocation_id}/deliver", response_model=schemas.Allocation)
+@router.post(
+    "/allocations/{allocation_id}/deliver",
+    response_model=schemas.Allocation,
+    openapi_extra=routing.body_example(
+        {
+            "delivered_on": "2022-10-20",
+            "evidence_url": "https://relief.example.vn/evidence/ta-ca-1.jpg",
+            "note": "Đã trao tận tay chủ hộ.",
+        }
+    ),
+)
 def deliver_allocation(
     allocation_id: IdPath, body: schemas.AllocationDeliver, session: SessionDep
 ) -> Allocation:
@@ -72,7 +90,11 @@ def deliver_allocation(
     return service.deliver(session, service.get(session, allocation_id), delivery=body)
 
 
-@router.post("/allocations/{allocation_id}/cancel", response_model=schemas.Allocation)
+@router.post(
+    "/allocations/{allocation_id}/cancel",
+    response_model=schemas.Allocation,
+    openapi_extra=routing.body_example({"reason": "Hộ đã được hỗ trợ từ nguồn khác"}),
+)
 def cancel_allocation(
     allocation_id: IdPath,
     session: SessionDep,

@@ -16,7 +16,22 @@ from app.pagination import Page, PageDep, paginate
 router = routing.router(tags=["campaigns"], prefix="/v1/campaigns", dependencies=[Authorized])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Campaign)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Campaign,
+    openapi_extra=routing.body_example(
+        {
+            "code": "ky-son-flood-2022",
+            "title": "Ủng hộ đồng bào Kỳ Sơn bị lũ quét",
+            "kind": "flood",
+            "currency": "VND",
+            "target_amount": "5000000000",
+            "starts_on": "2022-10-01",
+            "description": "Hỗ trợ các hộ dân huyện Kỳ Sơn bị lũ quét tháng 9/2022.",
+        }
+    ),
+)
 def create_campaign(body: schemas.CampaignCreate, session: SessionDep) -> Campaign:
     """Create a campaign (draft)
 
@@ -57,7 +72,13 @@ def get_campaign(campaign: CampaignDep) -> Campaign:
     return campaign
 
 
-@router.patch("/{code}", response_model=schemas.Campaign)
+@router.patch(
+    "/{code}",
+    response_model=schemas.Campaign,
+    openapi_extra=routing.body_example(
+        {"title": "Ủng hộ đồng bào Kỳ Sơn, Nghệ An bị lũ quét", "target_amount": "6000000000"}
+    ),
+)
 def update_campaign(
     campaign: CampaignDep, body: schemas.CampaignUpdate, session: SessionDep
 ) -> Campaign:

@@ -18,6 +18,16 @@ router = routing.router(tags=["contributions"], dependencies=[Authorized])
     "/campaigns/{code}/contributions",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Contribution,
+    openapi_extra=routing.body_example(
+        {
+            "donor_id": 1,
+            "amount": "500000",
+            "received_on": "2022-10-05",
+            "method": "bank_transfer",
+            "bank_reference": "FT22278912345",
+            "description": "MBVCB.2235.Nguyen Van An ung ho dong bao Ky Son",
+        }
+    ),
 )
 def create_contribution(
     campaign: CampaignDep, body: schemas.ContributionCreate, session: SessionDep
@@ -60,7 +70,11 @@ def get_contribution(contribution_id: IdPath, session: SessionDep) -> Contributi
     return service.get(session, contribution_id)
 
 
-@router.post("/contributions/{contribution_id}/reverse", response_model=schemas.Contribution)
+@router.post(
+    "/contributions/{contribution_id}/reverse",
+    response_model=schemas.Contribution,
+    openapi_extra=routing.body_example({"reason": "Nhập sai số tiền"}),
+)
 def reverse_contribution(
     contribution_id: IdPath, body: schemas.ContributionReverse, session: SessionDep
 ) -> Contribution:

@@ -14,7 +14,19 @@ from app.text import SearchQuery
 router = routing.router(tags=["donors"], prefix="/v1/donors", dependencies=[Authorized])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Donor)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Donor,
+    openapi_extra=routing.body_example(
+        {
+            "name": "Công ty CP Sữa Việt Nam",
+            "kind": "business",
+            "country": "VN",
+            "email": "csr@example.vn",
+        }
+    ),
+)
 def create_donor(body: schemas.DonorCreate, session: SessionDep) -> Donor:
     """Record a donor
 

@@ -16,7 +16,14 @@ from app.text import SearchQuery
 router = routing.router(tags=["items"], prefix="/v1/items", dependencies=[Authorized])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Item)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Item,
+    openapi_extra=routing.body_example(
+        {"code": "breeding-goat", "name": "Dê giống", "unit": "con"}
+    ),
+)
 def create_item(body: schemas.ItemCreate, session: SessionDep) -> Item:
     """Add an item to the goods catalogue
 

@@ -19,7 +19,10 @@ router = routing.router(tags=["keys"], prefix="/v1/keys", dependencies=[AdminOnl
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.IssuedApiKey,
-    openapi_extra={UNSUPPORTED_EXTRA: True},
+    openapi_extra={
+        **routing.body_example({"role": "auditor", "name": "Kiểm toán Nhà nước khu vực II"}),
+        UNSUPPORTED_EXTRA: True,
+    },
 )
 def create_key(body: schemas.ApiKeyCreate, session: SessionDep) -> schemas.IssuedApiKey:
     """Issue an API key

@@ -14,7 +14,12 @@ from app.text import SearchQuery
 router = routing.router(tags=["locations"], prefix="/v1/locations", dependencies=[Authorized])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Location)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Location,
+    openapi_extra=routing.body_example({"name": "Xã Tà Cạ", "level": "commune"}),
+)
 def create_location(body: schemas.LocationCreate, session: SessionDep) -> Location:
     """Record a place
 

@@ -17,7 +17,12 @@ router = routing.router(tags=["pledges"], dependencies=[Authorized])
 
 
 @router.post(
-    "/campaigns/{code}/pledges", status_code=status.HTTP_201_CREATED, response_model=schemas.Pledge
+    "/campaigns/{code}/pledges",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Pledge,
+    openapi_extra=routing.body_example(
+        {"donor_id": 1, "amount": "100000000", "due_on": "2022-11-30", "reference": "KS-9PLD"}
+    ),
 )
 def create_pledge(campaign: CampaignDep, body: schemas.PledgeCreate, session: SessionDep) -> Pledge:
     """Record a pledge
@@ -52,7 +57,11 @@ def get_pledge(pledge_id: IdPath, session: SessionDep) -> Pledge:
     return service.get(session, pledge_id)
 
 
-@router.post("/pledges/{pledge_id}/cancel", response_model=schemas.Pledge)
+@router.post(
+    "/pledges/{pledge_id}/cancel",
+    response_model=schemas.Pledge,
+    openapi_extra=routing.body_example({"reason": "Nhà tài trợ rút cam kết"}),
+)
 def cancel_pledge(
     pledge_id: IdPath,
     session: SessionDep,

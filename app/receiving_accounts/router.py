@@ -22,6 +22,13 @@ public_router = routing.router(tags=["public"], prefix="/v1/public")
     "/campaigns/{code}/accounts",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ReceivingAccount,
+    openapi_extra=routing.body_example(
+        {
+            "bank": "Vietcombank – CN Nghệ An",
+            "number": "0011 0040 12345",
+            "holder": "Ủy ban MTTQ Việt Nam tỉnh Nghệ An",
+        }
+    ),
 )
 def create_receiving_account(
     campaign: CampaignDep, body: schemas.ReceivingAccountCreate, session: SessionDep

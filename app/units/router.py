@@ -12,7 +12,12 @@ from app.units.models import Unit
 router = routing.router(tags=["units"], prefix="/v1/units", dependencies=[AdminOnly])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Unit)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Unit,
+    openapi_extra=routing.body_example({"code": "ky-son", "name": "Ủy ban MTTQ huyện Kỳ Sơn"}),
+)
 def create_unit(body: schemas.UnitCreate, session: SessionDep) -> Unit:
     """Add a unit
 

@@ -79,44 +79,44 @@ def record_story(client: httpx.Client) -> None:
 
 
 def main(backend: str) -> int:
-    with tempfile.TemporaryDirectory(prefix="relief-contract-") as folder:
-        with (
-            migrated_database(backend, Path(folder)) as url,
-            serve(url, Path(folder) / "uvicorn.log") as server,
-        ):
-            with httpx.Client(base_url=server.base_url, headers=server.headers) as client:
-                record_story(client)
-            base = [
-                str(Path(sys.executable).with_name("schemathesis")),
-                "run",
-                f"{server.base_url}/openapi.json",
-                "--checks",
-                CHECKS,
-                "--header",
-                f"Authorization:{server.headers['Authorization']}",
-                "--max-examples",
-                str(MAX_EXAMPLES),
-                "--seed",
-                SEED,
-                "--phases",
-                "examples,coverage,fuzzing",
-                "--workers",
-                "2",
-                "--generation-database",
-                "none",
-                "--suppress-health-check",
-                "all",
-                "--no-color",
-            ]
-            # Key revocation last, on its own: it may well revoke the run's own key, after
-            # which every other operation would only ever answer 401.
-            for part in (["--exclude-path-regex", REVOKE], ["--include-path-regex", REVOKE]):
-                print(f"contract on {backend}: schemathesis run {' '.join(part)}", flush=True)
-                result = subprocess.run([*base, *part], check=False)
-                if result.returncode != 0:
-                    print(server.log()[-5000:], file=sys.stderr)
-                    return result.returncode
-            return 0
+    with (
+        tempfile.TemporaryDirectory(prefix="relief-contract-") as folder,
+        migrated_database(backend, Path(folder)) as url,
+        serve(url, Path(folder) / "uvicorn.log") as server,
+    ):
+        with httpx.Client(base_url=server.base_url, headers=server.headers) as client:
+            record_story(client)
+        base = [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{server.base_url}/openapi.json",
+            "--checks",
+            CHECKS,
+            "--header",
+            f"Authorization:{server.headers['Authorization']}",
+            "--max-examples",
+            str(MAX_EXAMPLES),
+            "--seed",
+            SEED,
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--workers",
+            "2",
+            "--generation-database",
+            "none",
+            "--suppress-health-check",
+            "all",
+            "--no-color",
+        ]
+        # Key revocation last, on its own: it may well revoke the run's own key, after
+        # which every other operation would only ever answer 401.
+        for part in (["--exclude-path-regex", REVOKE], ["--include-path-regex", REVOKE]):
+            print(f"contract on {backend}: schemathesis run {' '.join(part)}", flush=True)
+            result = subprocess.run([*base, *part], check=False)
+            if result.returncode != 0:
+                print(server.log()[-5000:], file=sys.stderr)
+                return result.returncode
+        return 0
 
 
 if __name__ == "__main__":
