@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.errors import Invalid
+from app.ids import MAX_ID
 
 T = TypeVar("T")
-# Ids are 64-bit signed integers in every table: a cursor beyond them was never issued.
-MAX_ID = 2**63 - 1
 S = TypeVar("S")
 
 
@@ -44,6 +43,7 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, _, value = text.partition(":")
+        # A cursor beyond the largest id a table can hold was never issued.
         if prefix != "id" or not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
             raise ValueError
         return int(value)

@@ -22,7 +22,8 @@ def _paginated_paths(client, code):
 @pytest.mark.parametrize(
     "cursor",
     [
-        _cursor("id:9223372036854775808"),  # one past the largest 64-bit id
+        _cursor("id:9223372036854775808"),  # one past the largest 64-bit integer
+        _cursor("id:2147483648"),  # one past the largest id (PostgreSQL integer)
         _cursor("id:" + "9" * 40),
         _cursor("id:²"),  # a digit to str.isdigit, not to int()
         "%%%",
@@ -41,5 +42,5 @@ def test_a_forged_cursor_is_422_on_every_paginated_list(client, cursor):
 
 def test_the_largest_id_is_still_a_cursor(client):
     f.campaign(client)
-    response = client.get("/v1/campaigns", params={"cursor": _cursor("id:9223372036854775807")})
+    response = client.get("/v1/campaigns", params={"cursor": _cursor("id:2147483647")})
     assert f.ok(response, 200) == {"items": [], "next_cursor": None}
