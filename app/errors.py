@@ -84,6 +84,13 @@ class ProblemFieldError(BaseModel):
     in_: str | None = Field(default=None, alias="in", examples=["body"])
 
 
+class ProblemLineError(BaseModel):
+    """One bad line of an uploaded file (a bank statement): its number and what is wrong."""
+
+    line: int = Field(ge=1, examples=[3])
+    reason: str = Field(examples=["amount '1.0' is not a whole number of VND"])
+
+
 class Problem(BaseModel):
     """An RFC 9457 problem, as every error of this service is answered
     (`application/problem+json`). `code` names the rule; a conflict may add members,
@@ -97,7 +104,7 @@ class Problem(BaseModel):
     detail: str
     code: str = Field(examples=["validation_failed"])
     instance: str | None = Field(default=None, examples=["/v1/donors"])
-    errors: list[ProblemFieldError] | None = None
+    errors: list[ProblemFieldError | ProblemLineError] | None = None
 
 
 def problem(
