@@ -112,7 +112,8 @@ def main(backend: str) -> int:
         # which every other operation would only ever answer 401.
         for part in (["--exclude-path-regex", REVOKE], ["--include-path-regex", REVOKE]):
             print(f"contract on {backend}: schemathesis run {' '.join(part)}", flush=True)
-            result = subprocess.run([*base, *part], check=False)
+            # In the throw-away folder: schemathesis keeps its cache in the working directory.
+            result = subprocess.run([*base, *part], check=False, cwd=folder)
             if result.returncode != 0:
                 print(server.log()[-5000:], file=sys.stderr)
                 return result.returncode
