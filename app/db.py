@@ -220,8 +220,12 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """A lost race, or a lost connection (retried on a fresh one; `TransactionalRoute`
+    retries it only when the commit had not begun)."""
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:
+        return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRYABLE_SQLSTATES:
         return True

@@ -19,6 +19,8 @@ from app.keys import scope
 from app.ledger import service as ledger
 from app.locations import service as locations
 from app.money import canonical, check_amount, is_known_currency
+from app.units import service as units
+from app.units.models import Unit
 
 ALLOWED_TRANSITIONS = {
     CampaignStatus.draft: {CampaignStatus.open},
@@ -107,7 +109,14 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
             )
     if campaign_in.location_id is not None:
         locations.referenced(session, campaign_in.location_id)
-    unit = scope.acting_unit(session, campaign_in.unit_code)
+    if parent is not None and campaign_in.unit_code is None:
+        unit = session.get_one(
+            Unit, parent.unit_id
+        )  # a sub-campaign's unit defaults to its parent's
+    else:
+        unit = scope.acting_unit(session, campaign_in.unit_code)
+    if parent is not None:
+        require_within_parent_unit(session, parent, unit)
     now = utcnow()
     campaign = Campaign(
         code=campaign_in.code,
@@ -133,6 +142,18 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
         session, head, kind="campaign_created", detail={"campaign": snapshot(campaign)}
     )
     return campaign
+
+
+def require_within_parent_unit(session: Session, parent: Campaign, unit: Unit) -> None:
+    """A sub-campaign belongs to its parent's unit or a unit below it, so whoever sees a
+    roll-up of the parent is entitled to every figure in it (409 otherwise)."""
+    parent_path = units.path_of(session, parent.unit_id)
+    if not unit.path.startswith(parent_path):
+        raise Conflict(
+            "sub_campaign_outside_parent_unit",
+            f"A sub-campaign of {parent.code!r} must belong to its unit or a unit below it; "
+            f"{unit.code!r} is not.",
+        )
 
 
 def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> Campaign:
@@ -192,10 +213,8 @@ def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str
 
 
 def descendants(session: Session, campaign: Campaign) -> list[Campaign]:
-    """Every sub-campaign below `campaign`, breadth first, in id order per level.
-
-    Not narrowed by the caller's scope: whoever reaches a campaign sees its whole tree.
-    """
+    """Every sub-campaign below `campaign` that the caller may see (`visible`), breadth
+    first, in id order per level: a roll-up never shows another unit's campaign."""
     found: list[Campaign] = []
     level = [campaign.id]
     while level:
@@ -206,7 +225,13 @@ def descendants(session: Session, campaign: Campaign) -> list[Campaign]:
         )
         found += children
         level = [child.id for child in children]
-    return found
+    return visible(session, found)
+
+
+def visible(session: Session, found: list[Campaign]) -> list[Campaign]:
+    """The campaigns among `found` whose unit the caller's key reaches (sub-campaigns made
+    in another unit before that was refused are left out of a roll-up, not leaked)."""
+    return [c for c in found if scope.reaches_unit(session, c.unit_id)]
 
 
 def search(

@@ -27,4 +27,8 @@ def get_distribution(
         datetime | None, Query(description="Recording time (RFC 3339 with zone). Default: now.")
     ] = None,
 ) -> schemas.Distribution:
+    """Where a campaign's money and goods went
+
+    Place by place, at the chosen level.
+    """
     return service.distribution(session, campaign, level=level, as_of=as_of)

@@ -36,6 +36,14 @@ def get_reconciliation(
         bool, Query(description="Add in the figures of every sub-campaign below this one.")
     ] = False,
 ) -> schemas.Reconciliation:
+    """Reconcile a campaign
+
+    The campaign's proven totals (pledged, received, allocated, delivered, available, by
+    currency and place) and the checks behind them, as recorded at `as_of`. With
+    `include_children`, the sub-campaigns the key may see are added in.
+
+    Refuses: `as_of_before_campaign` (422).
+    """
     return service.reconcile(
         session,
         campaign,
