@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 
 export DATABASE_URL
 
-.PHONY: run migrate test test-postgres lint typecheck bench clean
+.PHONY: run migrate test test-postgres contract lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: $(STAMP)
 
 test-postgres: $(STAMP)
 	RELIEF_TEST_DATABASE=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# The API contract: schemathesis over every operation of /openapi.json against a live
+# server on a migrated throw-away database, SQLite then PostgreSQL (tests/support/contract.py).
+contract: $(STAMP)
+	$(BIN)/python -m tests.support.contract sqlite
+	TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/python -m tests.support.contract postgresql
 
 # ruff, then the layers of docs/architecture.md (import-linter contracts in pyproject.toml).
 lint: $(STAMP)

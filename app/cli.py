@@ -1,10 +1,13 @@
-"""The `relief` command line: a root Typer app that each domain adds its commands to."""
+"""The `relief` command line: a root Typer app that each domain adds its commands to.
+
+Each domain's `cli` module imports only Typer (and the standard library) at the top and the
+rest inside its commands, so `relief --help` and every command load only what they use.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from app import models  # noqa: F401 - every table, so foreign keys resolve
 from app.demo.cli import demo
 from app.keys.cli import app as keys_app
 from app.locations.cli import app as locations_app

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.config import get_settings
@@ -114,9 +114,15 @@ _TURN_TIMEOUT_S = 30.0
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, a busy timeout and explicit BEGIN handling."""
     if url.startswith("sqlite"):
-        # A connection per transaction: SQLite writers queue on the database's own lock
-        # (busy_timeout, then a retry), never on a pool that times out under load.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=NullPool)
+        # Pooled connections: opening one per transaction costs a connect, the PRAGMAs and,
+        # when the last connection to a WAL database closes, a checkpoint of the WAL — about
+        # half of a small write. `turn` keeps the transactions in flight below the pool.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=_CONCURRENT_TRANSACTIONS,
+            max_overflow=_WORKER_THREADS - _CONCURRENT_TRANSACTIONS,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=_WORKER_THREADS - 10)
@@ -214,8 +220,12 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
 def is_retryable(exc: BaseException) -> bool:
+    """A lost race, or a lost connection (retried on a fresh one; `TransactionalRoute`
+    retries it only when the commit had not begun)."""
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:
+        return True
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in _RETRYABLE_SQLSTATES:
         return True

@@ -20,6 +20,9 @@ from app.config import get_settings
 from app.errors import Invalid
 
 T = TypeVar("T")
+# The largest id a table holds (PostgreSQL integer, as `app.ids.MAX_ID`, a module of the
+# same layer): a cursor beyond it was never issued.
+MAX_CURSOR_ID = 2**31 - 1
 S = TypeVar("S")
 
 
@@ -42,7 +45,8 @@ def decode_cursor(cursor: str) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         text = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "id" or not value.isdigit():
+        digits = value.isascii() and value.isdigit()
+        if prefix != "id" or not digits or int(value) > MAX_CURSOR_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:

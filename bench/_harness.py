@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
+import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
@@ -30,7 +34,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.keys import scope
 from app.keys import service as keys
-from app.keys.models import Role
+from app.keys.roles import Role
 from app.keys.schemas import ApiKeyCreate
 from app.keys.scope import Principal
 from app.main import create_app
@@ -133,6 +137,45 @@ def admin_client(url: str) -> Iterator[TestClient]:
             _, token = keys.issue(session, key_in=ApiKeyCreate(role=Role.admin, name="bench"))
         client.headers["Authorization"] = f"Bearer {token}"
         yield client
+
+
+def admin_headers(url: str) -> dict[str, str]:
+    """An admin key made directly in the database at `url`, as request headers."""
+    database = Database(url)
+    try:
+        with system_transaction(database) as session:
+            _, token = keys.issue(session, key_in=ApiKeyCreate(role=Role.admin, name="bench"))
+    finally:
+        database.dispose()
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes], log: Path, timeout_s: float = 60.0
+) -> None:
+    """Wait until the server at `base_url` answers `/health`; fail with its log if not."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(base_url=base_url, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if client.get("/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    raise SystemExit(f"server did not answer /health within {timeout_s:.0f} s:\n{log.read_text()}")
 
 
 # --------------------------------------------------------------------------- timings

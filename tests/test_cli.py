@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 from typer.testing import CliRunner
 
 from app.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -34,3 +39,17 @@ def test_every_command_has_help_with_examples():
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
         assert "Example" in result.output, command
+
+
+def test_help_loads_no_database_layer_or_web_framework():
+    # `relief --help` (and every command's help) is read on slow field laptops: the domain
+    # CLIs import what they use inside their commands, never at the top.
+    probe = (
+        "import sys, app.cli; "
+        "loaded = sorted(m for m in ('sqlalchemy', 'fastapi', 'app.models', 'app.db') "
+        "if m in sys.modules); print(','.join(loaded))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == ""

@@ -117,3 +117,139 @@ def test_validation_problem_lists_every_field(client):
     fields = sorted(e["field"] for e in problem["errors"])
     assert fields == ["code", "extra", "kind", "title"]
     assert next(e for e in problem["errors"] if e["field"] == "extra")["message"] == "unknown field"
+
+
+# Issue 11, finding 4: a lone surrogate is not a character (and used to be a 500).
+SURROGATE_BODIES = [
+    ("/v1/donors", b'{"name": "\\udc00x", "kind": "individual"}'),
+    ("/v1/campaigns", b'{"code": "ky-son-x", "title": "\\ud800", "kind": "flood"}'),
+    ("/v1/locations", b'{"name": "X\\udfff", "level": "commune"}'),
+    (
+        "/v1/campaigns/ky-son-flood-2022/contributions",
+        b'{"amount": "1", "received_on": "2022-10-01", "method": "cash", "description": "\\udc00"}',
+    ),
+    ("/v1/donors", b'{"name": "x", "kind": "individual", "\\udc00": 1}'),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), SURROGATE_BODIES)
+def test_a_lone_surrogate_is_422(client, story, path, body):
+    code, _, _, before = story
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert _assert_problem(response, 422)["code"] == "invalid_unicode"
+    assert f.reconciliation(client, code) == before
+
+
+# Issue 11, finding 8: questionable input, each refused with a named code.
+def _post_contribution(client, **changes):
+    body = {"amount": "1", "received_on": "2022-10-01", "method": "cash", **changes}
+    return client.post("/v1/campaigns/ky-son-flood-2022/contributions", json=body)
+
+
+def test_duplicate_json_keys_are_422(client, story):
+    code, _, _, before = story
+    body = b'{"name": "Nguyen Van An", "kind": "individual", "name": "Someone else"}'
+    response = client.post("/v1/donors", content=body, headers={"content-type": "application/json"})
+    problem = _assert_problem(response, 422)
+    assert problem["code"] == "duplicate_json_key"
+    assert problem["errors"][0]["field"] == "name"
+    assert f.reconciliation(client, code) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "latin-1"])
+def test_a_json_body_not_in_utf8_is_422(client, story, encoding):
+    body = '{"name": "Trần Thị Bé", "kind": "individual"}'.encode(encoding, errors="replace")
+    if encoding == "latin-1":
+        body = '{"name": "Trần", "kind": "individual"}'.replace("ầ", "\xe0").encode("latin-1")
+    response = client.post("/v1/donors", content=body, headers={"content-type": "application/json"})
+    assert _assert_problem(response, 422)["code"] == "body_not_utf8"
+    assert f.ok(client.get("/v1/donors"), 200)["items"] == []
+
+
+def test_a_body_in_another_media_type_is_415(client, story):
+    response = client.post(
+        "/v1/donors",
+        content=b'{"name": "An", "kind": "individual"}',
+        headers={"content-type": "text/plain"},
+    )
+    assert _assert_problem(response, 415)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nguyễn\x85Văn An",  # NEL, a C1 control
+        "Nguyễn\x9bVăn An",  # CSI, a C1 control
+        "\u202eنA nĂV",  # RIGHT-TO-LEFT OVERRIDE
+        "Nguyễn \u2066Văn\u2069 An",  # isolates
+    ],
+)
+def test_c1_controls_and_bidi_overrides_are_refused_in_names_and_references(client, story, name):
+    code, _, _, before = story
+    problem = _assert_problem(
+        client.post("/v1/donors", json={"name": name, "kind": "individual"}), 422
+    )
+    assert problem["errors"][0]["field"] == "name"
+    problem = _assert_problem(_post_contribution(client, bank_reference=f"FT22{name}"), 422)
+    assert problem["errors"][0]["field"] == "bank_reference"
+    problem = _assert_problem(_post_contribution(client, description=name), 422)
+    assert problem["errors"][0]["field"] == "description"
+    assert f.reconciliation(client, code) == before
+
+
+@pytest.mark.parametrize(
+    ("received_on", "rule"),
+    [
+        ("2022-10-01T00:00:00", "date_not_plain"),
+        ("2022-10-01T00:00:00+07:00", "date_not_plain"),
+        ("2022-10-01 00:00", "date_not_plain"),
+        (1664582400, "date_not_plain"),  # a Unix time
+        ("1900-01-01", "date_too_early"),
+        ("1999-12-31", "date_too_early"),
+    ],
+)
+def test_dates_are_plain_and_not_from_another_century(client, story, received_on, rule):
+    code, _, _, before = story
+    problem = _assert_problem(_post_contribution(client, received_on=received_on), 422)
+    assert problem["errors"] == [
+        {
+            "field": "received_on",
+            "in": "body",
+            "message": problem["errors"][0]["message"],
+            "type": rule,
+        }
+    ]
+    assert f.reconciliation(client, code) == before
+
+
+def test_the_earliest_date_is_accepted(client, story):
+    assert _post_contribution(client, received_on="2000-01-01").status_code == 201
+
+
+# Issue 10, item 8: unknown query parameters are refused like unknown body fields.
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/donors", {"format": "csv"}),
+        ("/v1/campaigns", {"limit": "5", "stauts": "open"}),
+        ("/v1/public/campaigns", {"q": "ky son"}),
+        ("/v1/public/campaigns/ky-son-flood-2022/contributions", {"min_amont": "5"}),
+        ("/v1/campaigns/ky-son-flood-2022/reconciliation", {"verify_full": "true"}),
+    ],
+)
+def test_unknown_query_parameters_are_422(client, story, path, params):
+    problem = _assert_problem(client.get(path, params=params), 422)
+    assert problem["code"] == "unknown_query_parameter"
+    known = {"limit", "status"}
+    assert [e["field"] for e in problem["errors"]] == sorted(set(params) - known)
+    assert {e["in"] for e in problem["errors"]} == {"query"}
+
+
+def test_known_query_parameters_still_work(client, story):
+    code = story[0]
+    f.ok(client.get("/v1/campaigns", params={"limit": "5", "status": "open"}), 200)
+    f.ok(client.get(f"/v1/public/campaigns/{code}/contributions", params={"min_amount": "5"}), 200)
+    f.ok(client.get(f"/v1/campaigns/{code}/reconciliation", params={"verify": "full"}), 200)
+    # A write's query string is checked too.
+    response = client.post("/v1/donors?dry_run=1", json={"name": "An", "kind": "individual"})
+    assert _assert_problem(response, 422)["code"] == "unknown_query_parameter"

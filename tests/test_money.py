@@ -359,15 +359,107 @@ def test_fractional_vnd_pledge_or_allocation_is_refused(
     assert after["money"] == before["money"]
 
 
+def assert_not_canonical(response: Any, field: str, *hints: str) -> None:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["code"] == "amount_not_canonical", problem
+    (error,) = [e for e in problem["errors"] if e["field"] == field]
+    for hint in hints:
+        assert f"write {hint}" in error["message"] or f"or {hint}" in error["message"], error
+
+
 @API_SETTINGS
 @given(whole=st.integers(min_value=1, max_value=10**15), zeros=st.integers(1, 6))
-def test_vnd_with_only_zero_decimals_is_the_whole_amount(
+@example(whole=500, zeros=3)
+@example(whole=1, zeros=1)
+def test_vnd_with_zero_decimals_is_not_canonical_and_writes_nothing(
     client: TestClient, funded: dict[str, Any], whole: int, zeros: int
 ) -> None:
-    # "1000.00" VND is exactly 1000 đồng: it fits VND and goes out as "1000".
+    # "500.000" VND once became 500 đồng where a Vietnamese reader means 500,000: refused,
+    # showing how to write it (the thousands reading first when it can be one).
     code = funded["code"]
     before = entries(client, code)
-    created = factories.contribution(client, code, f"{whole}.{'0' * zeros}")
-    assert created["amount"] == str(whole)
-    assert created["settled_amount"] == str(whole)
-    assert entries(client, code) == before + 1
+    text = f"{whole}.{'0' * zeros}"
+    response = client.post(
+        f"/v1/campaigns/{code}/contributions",
+        json={"amount": text, "received_on": "2022-10-05", "method": "bank_transfer"},
+    )
+    hints = [str(whole * 1000), str(whole)] if zeros == 3 else [str(whole)]
+    assert_not_canonical(response, "amount", *hints)
+    assert entries(client, code) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("1.000.000", "1000000"),
+        ("1,000,000", "1000000"),
+        ("1 000 000", "1000000"),
+        ("1,000", "1000"),
+        ("00.001", "0.001"),
+        ("007", "7"),
+        ("+5", "5"),
+        (".5", "0.5"),
+        ("5.", "5"),
+        ("12,5", "12.5"),
+    ],
+)
+def test_amounts_in_any_other_shape_are_not_canonical(
+    client: TestClient, funded: dict[str, Any], text: str, hint: str
+) -> None:
+    code = funded["code"]
+    before = entries(client, code)
+    bodies = {
+        f"/v1/campaigns/{code}/contributions": {
+            "amount": text,
+            "received_on": "2022-10-05",
+            "method": "bank_transfer",
+        },
+        f"/v1/campaigns/{code}/pledges": {"donor_id": funded["donor_id"], "amount": text},
+        "/v1/campaigns": {"code": "x-1", "title": "Lũ", "kind": "flood", "target_amount": text},
+    }
+    for path, body in bodies.items():
+        field = "target_amount" if "target_amount" in body else "amount"
+        assert_not_canonical(client.post(path, json=body), field, hint)
+    assert entries(client, code) == before
+
+
+@pytest.mark.parametrize(
+    ("currency", "text", "ok"),
+    [
+        ("USD", "10.50", True),
+        ("USD", "10.5", True),
+        ("USD", "10", True),
+        ("USD", "10.500", False),
+        ("JPY", "10.0", False),
+        ("KWD", "1.500", True),
+        ("KWD", "1.5000", False),
+    ],
+)
+def test_trailing_zeros_up_to_the_minor_unit_are_fine(
+    client: TestClient, currency: str, text: str, ok: bool
+) -> None:
+    code = factories.campaign(client, currency=currency)["code"]
+    response = client.post(
+        f"/v1/campaigns/{code}/contributions",
+        json={"amount": text, "received_on": "2022-10-05", "method": "cash"},
+    )
+    if ok:
+        assert factories.ok(response)["amount"] == canonical(Decimal(text))
+    else:
+        assert_not_canonical(response, "amount", canonical(Decimal(text)))
+
+
+def test_public_amount_filters_read_amounts_the_same_way(
+    client: TestClient, funded: dict[str, Any]
+) -> None:
+    path = f"/v1/public/campaigns/{funded['code']}/contributions"
+    assert factories.ok(client.get(path, params={"min_amount": "10000000"}), 200)["items"]
+    for params, hint in (
+        ({"min_amount": "500.000"}, "500000"),
+        ({"max_amount": "1.000.000"}, "1000000"),
+        ({"min_amount": "1,000"}, "1000"),
+    ):
+        field = next(iter(params))
+        assert_not_canonical(client.get(path, params=params), field, hint)

@@ -22,7 +22,7 @@ from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
 from app.ledger.books import Books
 from app.locations import service as locations
-from app.money import canonical, fits_currency, minor_units
+from app.money import canonical, check_amount
 
 
 def get(session: Session, allocation_id: int) -> Allocation:
@@ -36,7 +36,7 @@ def get(session: Session, allocation_id: int) -> Allocation:
 def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCreate) -> Allocation:
     """Assign received money or goods to a place; refused (409) beyond what is available."""
     head = ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "an allocation")
     body = allocation_in
     item = items.money_or_goods(
@@ -111,12 +111,7 @@ def _check_money(campaign: Campaign, body: AllocationCreate) -> None:
             "allocation_currency_mismatch",
             f"allocations are in the campaign's currency ({campaign.currency})",
         )
-    if not fits_currency(body.amount, campaign.currency):
-        raise Invalid.field(
-            "amount",
-            "amount_precision_exceeds_currency",
-            f"{campaign.currency} allows {minor_units(campaign.currency)} decimal places",
-        )
+    check_amount(body.amount, campaign.currency, "amount")
 
 
 def _not_before_start(campaign: Campaign, day: date, field: str, code: str) -> None:

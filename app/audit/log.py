@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -132,16 +132,27 @@ def _capture(session: Session, _: UOWTransaction) -> None:
 
 def event_hash(event_: AuditEvent) -> str:
     """SHA-256 over the event's content and the previous event's hash."""
+    return _hash_of({column: getattr(event_, column) for column in _HASHED_COLUMNS})
+
+
+_HASHED_COLUMNS = (
+    "chain", "seq", "campaign_id", "actor_key_id", "actor_role", "actor_unit_id",
+    "request_id", "method", "path", "entity_type", "entity_id", "action", "changes",
+    "recorded_at", "prev_hash",
+)  # fmt: skip
+
+
+def _hash_of(event_: dict[str, Any]) -> str:
     content = {
-        "chain": event_.chain,
-        "seq": event_.seq,
-        "campaign_id": event_.campaign_id,
-        "actor": [event_.actor_key_id, event_.actor_role, event_.actor_unit_id],
-        "request": [event_.request_id, event_.method, event_.path],
-        "entity": [event_.entity_type, event_.entity_id, event_.action],
-        "changes": event_.changes,
-        "recorded_at": rfc3339(event_.recorded_at),
-        "prev_hash": event_.prev_hash,
+        "chain": event_["chain"],
+        "seq": event_["seq"],
+        "campaign_id": event_["campaign_id"],
+        "actor": [event_["actor_key_id"], event_["actor_role"], event_["actor_unit_id"]],
+        "request": [event_["request_id"], event_["method"], event_["path"]],
+        "entity": [event_["entity_type"], event_["entity_id"], event_["action"]],
+        "changes": event_["changes"],
+        "recorded_at": rfc3339(event_["recorded_at"]),
+        "prev_hash": event_["prev_hash"],
     }
     return content_hash(content)
 
@@ -204,30 +215,38 @@ def _append_pending(session: Session) -> None:
         chain = campaign_chain(campaign_id) if campaign_id else GLOBAL_CHAIN
         by_chain.setdefault(chain, []).append((table, entity_id, note, campaign_id))
     now = utcnow()
+    rows: list[dict[str, Any]] = []
     for chain in sorted(by_chain):
         head = _lock_head(session, chain)
+        seq, head_hash = head.seq, head.head_hash
         for table, entity_id, note, campaign_id in by_chain[chain]:
-            record = AuditEvent(
-                chain=chain,
-                seq=head.seq + 1,
-                campaign_id=campaign_id,
-                actor_key_id=principal.key_id,
-                actor_role=principal.actor_role,
-                actor_unit_id=principal.unit_id,
-                request_id=principal.request_id,
-                method=principal.method,
-                path=principal.path,
-                entity_type=table,
-                entity_id=entity_id,
-                action=note["action"],
-                changes=canonical_json(note["changes"]),
-                recorded_at=now,
-                prev_hash=head.head_hash,
-            )
-            record.hash = event_hash(record)
-            session.add(record)
-            head.seq, head.head_hash = record.seq, record.hash
-    session.flush()
+            row = {
+                "chain": chain,
+                "seq": seq + 1,
+                "campaign_id": campaign_id,
+                "actor_key_id": principal.key_id,
+                "actor_role": principal.actor_role,
+                "actor_unit_id": principal.unit_id,
+                "request_id": principal.request_id,
+                "method": principal.method,
+                "path": principal.path,
+                "entity_type": table,
+                "entity_id": entity_id,
+                "action": note["action"],
+                "changes": canonical_json(note["changes"]),
+                "recorded_at": now,
+                "prev_hash": head_hash,
+            }
+            row["hash"] = head_hash = _hash_of(row)
+            seq = row["seq"]
+            rows.append(row)
+        # Core statements: the unit of work would cost more than the writes it audits.
+        # The ORM head is stale from here on; `_lock_head` reads it afresh each time.
+        connection = session.connection()
+        connection.execute(
+            update(AuditHead).where(AuditHead.chain == chain).values(seq=seq, head_hash=head_hash)
+        )
+    session.connection().execute(insert(AuditEvent), rows)
 
 
 install()

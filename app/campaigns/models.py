@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Amount, Base, UTCDateTime, utcnow
@@ -64,4 +64,4 @@ class Campaign(Base):
 def campaign_relations() -> tuple[ORMOption, ...]:
     """What a campaign's schema reads (parent_code, unit_code): loaded with every campaign a
     service returns, since relationships never load by themselves (lazy="raise")."""
-    return (selectinload(Campaign.parent), selectinload(Campaign.unit))
+    return (joinedload(Campaign.parent), joinedload(Campaign.unit))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -18,7 +18,9 @@ from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.keys import scope
 from app.ledger import service as ledger
 from app.locations import service as locations
-from app.money import canonical, fits_currency, is_known_currency
+from app.money import canonical, check_amount, is_known_currency
+from app.units import service as units
+from app.units.models import Unit
 
 ALLOWED_TRANSITIONS = {
     CampaignStatus.draft: {CampaignStatus.open},
@@ -73,12 +75,8 @@ def snapshot(campaign: Campaign) -> dict[str, Any]:
 
 
 def _check_target(campaign_currency: str, target: Any) -> None:
-    if target is not None and not fits_currency(target, campaign_currency):
-        raise Invalid.field(
-            "target_amount",
-            "amount_precision_exceeds_currency",
-            f"{campaign_currency} does not allow that many decimal places",
-        )
+    if target is not None:
+        check_amount(target, campaign_currency, "target_amount")
 
 
 def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
@@ -111,7 +109,14 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
             )
     if campaign_in.location_id is not None:
         locations.referenced(session, campaign_in.location_id)
-    unit = scope.acting_unit(session, campaign_in.unit_code)
+    if parent is not None and campaign_in.unit_code is None:
+        unit = session.get_one(
+            Unit, parent.unit_id
+        )  # a sub-campaign's unit defaults to its parent's
+    else:
+        unit = scope.acting_unit(session, campaign_in.unit_code)
+    if parent is not None:
+        require_within_parent_unit(session, parent, unit)
     now = utcnow()
     campaign = Campaign(
         code=campaign_in.code,
@@ -137,6 +142,18 @@ def create(session: Session, *, campaign_in: CampaignCreate) -> Campaign:
         session, head, kind="campaign_created", detail={"campaign": snapshot(campaign)}
     )
     return campaign
+
+
+def require_within_parent_unit(session: Session, parent: Campaign, unit: Unit) -> None:
+    """A sub-campaign belongs to its parent's unit or a unit below it, so whoever sees a
+    roll-up of the parent is entitled to every figure in it (409 otherwise)."""
+    parent_path = units.path_of(session, parent.unit_id)
+    if not unit.path.startswith(parent_path):
+        raise Conflict(
+            "sub_campaign_outside_parent_unit",
+            f"A sub-campaign of {parent.code!r} must belong to its unit or a unit below it; "
+            f"{unit.code!r} is not.",
+        )
 
 
 def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> Campaign:
@@ -177,6 +194,15 @@ def update(session: Session, campaign: Campaign, *, changes: CampaignUpdate) -> 
     return campaign
 
 
+def reread(session: Session, campaign: Campaign) -> None:
+    """Read the campaign's own columns again, as committed before the caller took the ledger
+    lock (a concurrent PATCH may have closed it); its parent and unit cannot change."""
+    session.refresh(campaign, _COLUMNS)
+
+
+_COLUMNS = [column.key for column in inspect(Campaign).column_attrs]
+
+
 def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str) -> None:
     if campaign.status not in allowed:
         names = " or ".join(sorted(str(s) for s in allowed))
@@ -187,10 +213,8 @@ def require_status(campaign: Campaign, allowed: set[CampaignStatus], action: str
 
 
 def descendants(session: Session, campaign: Campaign) -> list[Campaign]:
-    """Every sub-campaign below `campaign`, breadth first, in id order per level.
-
-    Not narrowed by the caller's scope: whoever reaches a campaign sees its whole tree.
-    """
+    """Every sub-campaign below `campaign` that the caller may see (`visible`), breadth
+    first, in id order per level: a roll-up never shows another unit's campaign."""
     found: list[Campaign] = []
     level = [campaign.id]
     while level:
@@ -201,7 +225,13 @@ def descendants(session: Session, campaign: Campaign) -> list[Campaign]:
         )
         found += children
         level = [child.id for child in children]
-    return found
+    return visible(session, found)
+
+
+def visible(session: Session, found: list[Campaign]) -> list[Campaign]:
+    """The campaigns among `found` whose unit the caller's key reaches (sub-campaigns made
+    in another unit before that was refused are left out of a roll-up, not leaked)."""
+    return [c for c in found if scope.reaches_unit(session, c.unit_id)]
 
 
 def search(

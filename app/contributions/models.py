@@ -33,6 +33,7 @@ class Contribution(MoneyOrGoods, Base):
     __tablename__ = "contributions"
     __table_args__ = (
         Index("ix_contributions_campaign_bank_reference", "campaign_id", "bank_reference"),
+        Index("ix_contributions_line_fingerprint", "line_fingerprint"),
         CheckConstraint(
             "(item_id IS NULL AND quantity IS NULL AND estimated_value IS NULL"
             " AND amount IS NOT NULL AND currency IS NOT NULL AND settled_amount IS NOT NULL"
@@ -56,6 +57,9 @@ class Contribution(MoneyOrGoods, Base):
     method: Mapped[PaymentMethod | None] = mapped_column(String(20))
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # A bank statement line's identity (`app.statements.parsing`): set on imported
+    # contributions, so a line is booked once across the campaigns that share its money.
+    line_fingerprint: Mapped[str | None] = mapped_column(String(32))
     # The transfer message as the bank statement gave it; the public statement searches it.
     description: Mapped[str | None] = mapped_column(Text)
     # Lower-case, diacritics removed: what the public statement's `q` searches.

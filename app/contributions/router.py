@@ -18,10 +18,30 @@ router = routing.router(tags=["contributions"], dependencies=[Authorized])
     "/campaigns/{code}/contributions",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.Contribution,
+    openapi_extra=routing.body_example(
+        {
+            "donor_id": 1,
+            "amount": "500000",
+            "received_on": "2022-10-05",
+            "method": "bank_transfer",
+            "bank_reference": "FT22278912345",
+            "description": "MBVCB.2235.Nguyen Van An ung ho dong bao Ky Son",
+        }
+    ),
 )
 def create_contribution(
     campaign: CampaignDep, body: schemas.ContributionCreate, session: SessionDep
 ) -> Contribution:
+    """Record money or goods received
+
+    Books a contribution on the campaign's ledger: money (`amount`, `method`) or goods
+    (`item_code`, `quantity`). Foreign money needs `settled_amount` or `fx_rate`. Send
+    an `Idempotency-Key` header so a retried request is recorded once.
+
+    Refuses: `money_and_goods`, `method_required`, `bank_reference_already_recorded`
+    (409), `campaign_not_accepting` (409), `date_in_future`, `date_not_plain`,
+    `date_too_early`, `contribution_currency_mismatch`, `quantity_not_whole` (422).
+    """
     return service.create(session, campaign, contribution_in=body)
 
 
@@ -33,18 +53,36 @@ def list_contributions(
     donor_id: IdQuery = None,
     pledge_id: IdQuery = None,
 ) -> Page[schemas.Contribution]:
+    """List a campaign's contributions
+
+    Oldest first; reversed ones included.
+    """
     stmt = service.search(campaign, donor_id=donor_id, pledge_id=pledge_id)
     return paginate(session, stmt, Contribution.id, page, schemas.Contribution.model_validate)
 
 
 @router.get("/contributions/{contribution_id}", response_model=schemas.Contribution)
 def get_contribution(contribution_id: IdPath, session: SessionDep) -> Contribution:
+    """Get a contribution
+
+    With its receipt code and any reversal.
+    """
     return service.get(session, contribution_id)
 
 
-@router.post("/contributions/{contribution_id}/reverse", response_model=schemas.Contribution)
+@router.post(
+    "/contributions/{contribution_id}/reverse",
+    response_model=schemas.Contribution,
+    openapi_extra=routing.body_example({"reason": "Nhập sai số tiền"}),
+)
 def reverse_contribution(
     contribution_id: IdPath, body: schemas.ContributionReverse, session: SessionDep
 ) -> Contribution:
+    """Reverse a contribution
+
+    A correction is a reversing entry, never an edit: the original stays in the chain.
+
+    Refuses: `contribution_already_reversed`, `reversal_exceeds_available` (409).
+    """
     contribution = service.get(session, contribution_id)
     return service.reverse(session, contribution, reason=body.reason)

@@ -10,7 +10,7 @@ many bank credits at once with `record_bank_credits` (a bank statement import).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -23,6 +23,7 @@ from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.codes import random_code
+from app.contributions import bank_lines
 from app.contributions.models import (
     Contribution,
     ContributionReversal,
@@ -38,7 +39,7 @@ from app.items.models import Item
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
-from app.money import MAX_AMOUNT, canonical, fits_currency, is_known_currency, minor_units
+from app.money import MAX_AMOUNT, canonical, check_amount, is_known_currency, minor_units
 from app.pledges import service as pledges
 from app.pledges.models import Pledge, pledge_relations
 from app.text import fold
@@ -51,10 +52,12 @@ class BankCredit:
 
     received_on: date
     amount: Decimal
-    bank_reference: str
+    bank_reference: str | None
     description: str | None
     # The open pledge of the campaign it fulfils, if the caller matched one.
     pledge: Pledge | None = None
+    # The statement line's identity (`app.contributions.bank_lines`).
+    line_fingerprint: str | None = None
 
 
 def get(session: Session, contribution_id: int) -> Contribution:
@@ -78,15 +81,6 @@ def _new_receipt_codes(count: int) -> list[str]:
     while len(codes) < count:
         codes.add(_new_receipt_code())
     return list(codes)
-
-
-def _check_precision(value: Decimal, currency: str, field: str) -> None:
-    if not fits_currency(value, currency):
-        raise Invalid.field(
-            field,
-            "amount_precision_exceeds_currency",
-            f"{currency} allows {minor_units(currency)} decimal places",
-        )
 
 
 def _settled_amount(
@@ -128,7 +122,7 @@ def _settled_amount(
             "settled_amount_required",
             f"a contribution in {currency} needs settled_amount (or fx_rate) in {campaign.currency}",
         )
-    _check_precision(body.settled_amount, campaign.currency, "settled_amount")
+    check_amount(body.settled_amount, campaign.currency, "settled_amount")
     return body.settled_amount
 
 
@@ -169,31 +163,6 @@ def _pledge_for(
             "donor_id", "donor_mismatch", f"pledge {pledge.id} belongs to donor {pledge.donor_id}"
         )
     return pledge
-
-
-def recorded_bank_references(
-    session: Session, campaign_id: int, *, among: Collection[str] | None = None
-) -> set[str]:
-    """The bank references that non-reversed contributions of the campaign carry.
-
-    Every one of them, in one query, when `among` is None: what a bank statement import
-    checks its thousands of rows against (per-row or IN-list lookups were slow on
-    PostgreSQL, see bench/statement_import.py). With `among`, only those of the given few.
-    """
-    if among is not None and not among:
-        return set()
-    stmt = (
-        select(Contribution.bank_reference)
-        .outerjoin(ContributionReversal)
-        .where(
-            Contribution.campaign_id == campaign_id,
-            Contribution.bank_reference.is_not(None),
-            ContributionReversal.id.is_(None),
-        )
-    )
-    if among is not None:
-        stmt = stmt.where(Contribution.bank_reference.in_(among))
-    return {reference for reference in session.scalars(stmt) if reference is not None}
 
 
 def _postings(
@@ -318,7 +287,7 @@ def _money_fields(
         raise Invalid.field(
             "currency", "unknown_currency", f"{currency} is not an ISO 4217 currency in use"
         )
-    _check_precision(body.amount, currency, "amount")
+    check_amount(body.amount, currency, "amount")
     return (
         body.amount,
         currency,
@@ -331,9 +300,10 @@ def create(
     session: Session, campaign: Campaign, *, contribution_in: ContributionCreate
 ) -> Contribution:
     """Record money or goods received by an open (or closed, for late gifts) campaign."""
+    lines = _lock_line_scope(session, campaign) if contribution_in.bank_reference else []
     head = ledger.lock(session, campaign.id)
     stamp = ledger.clock(head)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open, CampaignStatus.closed}, "a contribution")
     body = contribution_in
     item = items.money_or_goods(
@@ -353,19 +323,21 @@ def create(
     if item is None:
         amount, currency, settled, method = _money_fields(campaign, body)
     elif body.estimated_value is not None:
-        _check_precision(body.estimated_value, campaign.currency, "estimated_value")
+        check_amount(body.estimated_value, campaign.currency, "estimated_value")
     not_in_future(body.received_on, "received_on")
     pledge = _pledge_for(session, campaign, body, item)
     donor_id = pledge.donor_id if pledge else body.donor_id
     if donor_id is not None:
         donors.referenced(session, donor_id)
-    if body.bank_reference and recorded_bank_references(
-        session, campaign.id, among=[body.bank_reference]
-    ):
-        raise Conflict(
-            "bank_reference_already_recorded",
-            f"A contribution with bank reference {body.bank_reference!r} is already recorded for this campaign.",
-        )
+    if body.bank_reference and settled is not None:
+        recorded = bank_lines.recorded_lines(session, lines, bank_reference=body.bank_reference)
+        if recorded.take(None, body.bank_reference, settled, body.description):
+            raise Conflict(
+                "bank_reference_already_recorded",
+                f"The bank line {body.bank_reference!r} of {canonical(settled)} "
+                f"{campaign.currency} is already recorded in this campaign, its campaign "
+                "tree or a campaign sharing its receiving account.",
+            )
     contribution = Contribution(
         campaign_id=campaign.id,
         campaign=campaign,
@@ -403,6 +375,28 @@ def create(
     return contribution
 
 
+def _lock_line_scope(session: Session, campaign: Campaign) -> list[int]:
+    """The campaigns a bank line of `campaign` may already be in (`bank_lines.line_scope`),
+    with the first one's ledger lock taken: every writer of bank lines in that scope takes
+    it before its own campaign's, so two of them cannot book one line into two campaigns."""
+    lines = bank_lines.line_scope(session, campaign.id)
+    ledger.lock(session, lines[0])
+    return lines
+
+
+def lock_bank_lines(session: Session, campaign: Campaign) -> bank_lines.RecordedLines:
+    """For a statement import: take the locks (`_lock_line_scope`, then the campaign's own)
+    and read the bank lines already recorded where this campaign's may be."""
+    lines = _lock_line_scope(session, campaign)
+    ledger.lock(session, campaign.id)
+    return bank_lines.recorded_lines(session, lines)
+
+
+def recorded_bank_lines(session: Session, campaign: Campaign) -> bank_lines.RecordedLines:
+    """The same read without the locks: what a dry run compares its lines with."""
+    return bank_lines.recorded_lines(session, bank_lines.line_scope(session, campaign.id))
+
+
 def record_bank_credits(
     session: Session, campaign: Campaign, credits: Sequence[BankCredit]
 ) -> list[int]:
@@ -412,9 +406,9 @@ def record_bank_credits(
     Each is what `create` would record (a receipt code, the pledge's donor, the pledge
     fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: one
     INSERT … RETURNING for the contributions, then `ledger.post_entries`. The caller has
-    taken `ledger.lock` before choosing the credits, checked the campaign's status, and
-    left out credits whose bank reference is recorded (`recorded_bank_references`) or
-    repeated: none of that is checked again here.
+    taken `ledger.lock` (of `bank_lines.line_scope`'s first campaign, then of this one)
+    before choosing the credits, checked the campaign's status, and left out lines already
+    recorded (`bank_lines.recorded_lines`): none of that is checked again here.
     """
     if not credits:
         return []
@@ -446,12 +440,13 @@ def record_bank_credits(
             "received_on": n.received_on,
             "method": PaymentMethod.bank_transfer,
             "bank_reference": n.bank_reference,
+            "line_fingerprint": c.line_fingerprint,
             "receipt_code": n.receipt_code,
             "description": n.description,
             "description_folded": fold(n.description) if n.description else None,
             "recorded_at": stamp,
         }
-        for n in new
+        for n, c in zip(new, credits, strict=True)
     ]
     # Matched by receipt code (unique), not row order: ordered RETURNING costs SQLite a row each.
     inserted = session.connection().execute(

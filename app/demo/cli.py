@@ -5,14 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy import inspect
-
-from app.config import get_settings
-from app.db import Database
-from app.demo import story
-from app.keys import scope
-from app.keys.scope import Principal
 
 
 def demo(
@@ -33,6 +25,16 @@ def demo(
         relief demo
         DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/relief relief demo
     """
+    from rich.console import Console
+    from sqlalchemy import inspect
+
+    from app import models  # noqa: F401 - every table, so foreign keys resolve
+    from app.config import get_settings
+    from app.db import Database
+    from app.demo import story
+    from app.keys import scope
+    from app.keys.scope import Principal
+
     console = Console()
     database = Database(database_url or get_settings().database_url)
     try:

@@ -34,4 +34,8 @@ def get_distribution(
         ),
     ] = None,
 ) -> schemas.Distribution:
+    """Where a campaign's money and goods went
+
+    Place by place, at the chosen level.
+    """
     return service.distribution(session, campaign, level=level, as_of=as_of, until=until)

@@ -19,7 +19,7 @@ from app.db import Database, SessionDep
 from app.errors import DomainError
 from app.idempotency import service as idempotency
 from app.keys import scope, service
-from app.keys.models import Role
+from app.keys.roles import Role
 from app.keys.scope import Principal
 from app.requests import request_id
 from app.routing import READ_ONLY_METHODS, on_finish

@@ -1,33 +1,17 @@
-"""`relief keys …`: make the first admin key, and others, straight in the database."""
+"""`relief keys …`: make the first admin key, and others, straight in the database.
+
+Only Typer is imported up front: `relief --help` must not load the database layer.
+"""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 
-from app.config import get_settings
-from app.db import Database
-from app.errors import DomainError
-from app.keys import scope, service
-from app.keys.models import Role
-from app.keys.schemas import ApiKeyCreate
-from app.keys.scope import Principal
+from app.keys.roles import Role
 
 app = typer.Typer(help="API keys: create them, and find out whether an admin key exists.")
-err = Console(stderr=True)
-log = logging.getLogger(__name__)
-# Audited like any write: the actor is the command, not a key.
-ACTOR = Principal.system("relief keys create")
-
-FIRST_KEY_HINT = (
-    "No admin API key exists yet. Create one with:\n"
-    "  .venv/bin/relief keys create --role admin --name 'First admin'\n"
-    "It prints the key once, on its last line; send it as `Authorization: Bearer <key>`."
-)
 
 
 @app.command(
@@ -43,10 +27,23 @@ def create(
     unit: Annotated[str | None, typer.Option(help="The officer's unit code.")] = None,
 ) -> None:
     """Create an API key and print it last (it is shown only once)."""
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from app import models  # noqa: F401 - every table, so foreign keys resolve
+    from app.config import get_settings
+    from app.db import Database
+    from app.errors import DomainError
+    from app.keys import scope, service
+    from app.keys.schemas import ApiKeyCreate
+    from app.keys.scope import Principal
+
+    err = Console(stderr=True)
     database = Database(get_settings().database_url)
     try:
         body = ApiKeyCreate(role=role, unit_code=unit, name=name)
-        with scope.acting_as(database, ACTOR) as session:
+        # Audited like any write: the actor is the command, not a key.
+        with scope.acting_as(database, Principal.system("relief keys create")) as session:
             key, token = service.issue(session, key_in=body)
     except ValidationError as exc:
         err.print(f"[red]invalid:[/red] {exc}")
@@ -61,24 +58,18 @@ def create(
     typer.echo(token)
 
 
-def warn_without_admin_key(database: Database) -> None:
-    """Log how to make the first admin key when there is none (at every start until then)."""
-    try:
-        with database.session(read_only=True) as session:
-            missing = not service.any_admin(session)
-    except Exception:  # an unmigrated database: `alembic upgrade head` will say more
-        return
-    if missing:
-        log.warning(FIRST_KEY_HINT)
-
-
 @app.command(epilog="\b\nExample:\n  relief keys hint")
 def hint() -> None:
     """Say how to make the first admin key, if there is none yet."""
+    from app import models  # noqa: F401 - every table, so foreign keys resolve
+    from app.config import get_settings
+    from app.db import Database
+    from app.keys import service
+
     database = Database(get_settings().database_url)
     try:
         with database.session(read_only=True) as session:
             if not service.any_admin(session):
-                err.print(FIRST_KEY_HINT)
+                typer.echo(service.FIRST_KEY_HINT, err=True)
     finally:
         database.dispose()

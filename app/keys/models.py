@@ -1,20 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.db import Base, UTCDateTime, utcnow
+from app.keys.roles import Role
 from app.units.models import Unit
-
-
-class Role(StrEnum):
-    admin = "admin"
-    officer = "officer"
-    auditor = "auditor"
 
 
 class ApiKey(Base):

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.keys.models import Role
+from app.keys.roles import Role
 from app.schemas import InputModel
 from app.text import Text
 from app.units.schemas import UnitCode

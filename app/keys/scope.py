@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import DomainError
-from app.keys.models import Role
+from app.keys.roles import Role
 from app.units import service as units
 from app.units.models import Unit
 

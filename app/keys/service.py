@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
 from app.errors import Invalid, NotFound
-from app.keys.models import ApiKey, Role, key_relations
+from app.keys.models import ApiKey, key_relations
+from app.keys.roles import Role
 from app.keys.schemas import ApiKeyCreate
 from app.units import service as units
 
@@ -24,6 +25,24 @@ log = logging.getLogger(__name__)
 TOKEN_PREFIX = "rlk_"  # noqa: S105 - a label, not a secret
 # last_used_at is a hint for admins, not a log: minute precision is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+FIRST_KEY_HINT = (
+    "No admin API key exists yet. Create one with:\n"
+    "  .venv/bin/relief keys create --role admin --name 'First admin'\n"
+    "It prints the key once, on its last line; send it as `Authorization: Bearer <key>`."
+)
+
+
+def warn_without_admin_key(database: Database) -> None:
+    """Log how to make the first admin key when there is none (at every start until then)."""
+    try:
+        with database.session(read_only=True) as session:
+            missing = not any_admin(session)
+    except Exception:  # an unmigrated database: `alembic upgrade head` will say more
+        return
+    if missing:
+        log.warning(FIRST_KEY_HINT)
 
 
 def token_hash(token: str) -> str:

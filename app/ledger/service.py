@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -127,6 +127,34 @@ def _account(session: Session, campaign_id: int, key: AccountKey) -> LedgerAccou
         if held is not None:
             held.accounts[(key.code, key.asset)] = account
     return account
+
+
+def _accounts(
+    session: Session, campaign_id: int, keys: Sequence[AccountKey]
+) -> dict[AccountKey, LedgerAccount]:
+    """The accounts of `keys` (in that order), read in one query, opened where missing."""
+    held = _held_locks(session).get(campaign_id)
+    known = held.accounts if held is not None else {}
+    wanted = [key for key in keys if (key.code, key.asset) not in known]
+    if wanted:
+        found = {
+            (account.code, account.asset): account
+            for account in session.scalars(
+                select(LedgerAccount).where(
+                    LedgerAccount.campaign_id == campaign_id,
+                    tuple_(LedgerAccount.code, LedgerAccount.asset).in_(
+                        [(key.code, key.asset) for key in wanted]
+                    ),
+                )
+            )
+        }
+        for key in wanted:
+            known[(key.code, key.asset)] = found.get((key.code, key.asset))
+    result: dict[AccountKey, LedgerAccount] = {}
+    for key in keys:
+        account = known.get((key.code, key.asset))
+        result[key] = account if account is not None else _account(session, campaign_id, key)
+    return result
 
 
 def merge(postings: Iterable[Posting]) -> dict[AccountKey, Decimal]:
@@ -272,33 +300,16 @@ def post_entry(
     postings: Iterable[Posting] = (),
     counters: Counters | None = None,
     recorded_at: datetime | None = None,
-) -> LedgerEntry:
-    """Append one entry to the campaign's chain. The caller must hold `lock(...)`.
+) -> int:
+    """Append one entry to the campaign's chain and return its id. The caller must hold
+    `lock(...)`.
 
     Refuses (409, nothing written) a posting that would take an account flagged
     `must_not_go_negative` below zero.
     """
     draft = EntryDraft(kind=kind, detail=detail, postings=tuple(postings), counters=counters)
-    net = _balanced(kind, draft.postings)
-    accounts = {key: _account(session, head.campaign_id, key) for key in net}
-    tip = _Tip.of(head)
-    values, lines = _append(tip, draft, net, accounts, recorded_at or clock(head))
-    entry = LedgerEntry(**values)
-    session.add(entry)
-    session.flush()
-    for account, amount, balance_after in lines:
-        session.add(
-            LedgerPosting(
-                entry_id=entry.id,
-                account_id=account.id,
-                seq=entry.seq,
-                amount=amount,
-                balance_after=balance_after,
-            )
-        )
-    tip.write(head, accounts)
-    session.flush()
-    return entry
+    (entry_id,) = post_entries(session, head, [draft], recorded_at=recorded_at)
+    return entry_id
 
 
 def post_entries(
@@ -318,7 +329,7 @@ def post_entries(
     """
     nets = [_balanced(draft.kind, draft.postings) for draft in drafts]
     keys = {key: None for net in nets for key in net}  # first-seen order: stable account ids
-    accounts = {key: _account(session, head.campaign_id, key) for key in keys}
+    accounts = _accounts(session, head.campaign_id, list(keys))
     stamp = recorded_at or clock(head)
     tip = _Tip.of(head)
     entry_rows: list[dict[str, Any]] = []
@@ -349,7 +360,8 @@ def post_entries(
         for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
         for account, amount, balance_after in lines
     ]
-    connection.execute(insert(LedgerPosting), posting_rows)
+    if posting_rows:  # an empty list would run one INSERT of defaults
+        connection.execute(insert(LedgerPosting), posting_rows)
     tip.write(head, accounts)
     session.flush()  # each account's new balance and the head: one UPDATE each
     return entry_ids

@@ -1,4 +1,7 @@
-"""`relief locations …`: load Vietnam's official administrative units into the tree."""
+"""`relief locations …`: load Vietnam's official administrative units into the tree.
+
+Only Typer is imported up front: `relief --help` must not load the database layer.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import inspect
-
-from app.config import get_settings
-from app.db import Database
-from app.keys import scope
-from app.keys.scope import Principal
-from app.locations import official
 
 app = typer.Typer(help="The location tree.", no_args_is_help=True)
 
@@ -35,6 +29,17 @@ def import_units(
 
     One transaction; re-running changes nothing. Run `alembic upgrade head` first.
     """
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import inspect
+
+    from app import models  # noqa: F401 - every table, so foreign keys resolve
+    from app.config import get_settings
+    from app.db import Database
+    from app.keys import scope
+    from app.keys.scope import Principal
+    from app.locations import official
+
     console = Console()
     database = Database(database_url or get_settings().database_url)
     try:

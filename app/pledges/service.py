@@ -23,7 +23,7 @@ from app.items import service as items
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
-from app.money import canonical, fits_currency, is_known_currency
+from app.money import canonical, check_amount, is_known_currency
 from app.pledges.models import Pledge, pledge_relations
 from app.pledges.schemas import PledgeCreate
 
@@ -56,7 +56,7 @@ def _reference_taken(session: Session, campaign_id: int, reference: str) -> bool
 def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> Pledge:
     """Record a donor's promise of money or goods to an open campaign."""
     head = ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    campaigns.reread(session, campaign)
     require_status(campaign, {CampaignStatus.open}, "a pledge")
     item = items.money_or_goods(
         session,
@@ -74,12 +74,8 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
             raise Invalid.field(
                 "currency", "unknown_currency", f"{currency} is not an ISO 4217 currency in use"
             )
-        if pledge_in.amount is not None and not fits_currency(pledge_in.amount, currency):
-            raise Invalid.field(
-                "amount",
-                "amount_precision_exceeds_currency",
-                f"{currency} does not allow that many decimal places",
-            )
+        if pledge_in.amount is not None:
+            check_amount(pledge_in.amount, currency, "amount")
     donor = donors.referenced(session, pledge_in.donor_id)
     if pledge_in.reference and _reference_taken(session, campaign.id, pledge_in.reference):
         raise Conflict(

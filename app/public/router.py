@@ -27,11 +27,20 @@ def list_public_campaigns(
     page: PageDep,
     status: Annotated[Literal["open", "closed"] | None, Query(description="Default: both.")] = None,
 ) -> Page[schemas.PublicCampaign]:
+    """List public campaigns
+
+    Open and closed campaigns with their totals.
+    """
     return service.list_campaigns(session, page, status=CampaignStatus(status) if status else None)
 
 
 @router.get("/campaigns/{code}", response_model=schemas.PublicCampaignDetail)
 def get_public_campaign(code: CampaignCode, session: SessionDep) -> schemas.PublicCampaignDetail:
+    """A public campaign's page
+
+    Totals, where the money and goods went, and the official receiving accounts. Drafts
+    answer 404.
+    """
     return service.campaign_detail(session, service.get_campaign(session, code))
 
 
@@ -54,12 +63,28 @@ def list_public_contributions(
     ] = None,
     received_from: date | None = None,
     received_to: date | None = None,
+    bank_reference: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="The bank reference of a transfer, matched exactly (never in part).",
+        ),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"], Query(description="`csv` streams every matching row.")
     ] = "json",
 ) -> Page[schemas.PublicContribution] | Response:
+    """A campaign's public statement
+
+    Every contribution, anonymous donors masked, as JSON pages or (`format=csv`) one CSV
+    file with a UTF-8 BOM and no cell a spreadsheet would run as a formula. `q` matches
+    only what the public is shown (display names, transfer messages of named donors).
+    """
     campaign = service.get_campaign(session, code)
-    where = service.StatementFilter(q, min_amount, max_amount, received_from, received_to)
+    where = service.StatementFilter(
+        q, min_amount, max_amount, received_from, received_to, bank_reference
+    )
+    where.check(campaign)
     if format == "csv":
         return StreamingResponse(
             service.csv_lines(request.app.state.database, campaign.id, where),
@@ -75,4 +100,8 @@ def get_public_receipt(
     receipt_code: Annotated[str, Path(max_length=20, pattern=r"^[A-Za-z0-9-]+$")],
     session: SessionDep,
 ) -> schemas.PublicReceipt:
+    """Look up a receipt
+
+    A contribution by its receipt code, and its campaign's page.
+    """
     return service.receipt(session, receipt_code)

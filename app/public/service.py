@@ -4,15 +4,13 @@ statement of contributions with anonymous donors masked."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, cast, or_, select
+from sqlalchemy import ColumnElement, Numeric, Select, and_, cast, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from app.campaigns.models import Campaign, CampaignStatus, campaign_relations
@@ -25,13 +23,13 @@ from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
 from app.ledger.books import Books, kept_books
 from app.ledger.models import LedgerHead
-from app.money import canonical
+from app.money import canonical, check_amount
 from app.pagination import Page, PageParams, paginate
 from app.public import schemas
 from app.public.schemas import ANONYMOUS_DONOR
 from app.receiving_accounts import service as receiving_accounts
 from app.receiving_accounts.models import ReceivingAccount
-from app.text import fold
+from app.text import csv_rows, fold
 
 PUBLIC_STATUSES = (CampaignStatus.open, CampaignStatus.closed)
 ZERO = Decimal(0)
@@ -169,6 +167,23 @@ def render(contribution: Contribution) -> schemas.PublicContribution:
     )
 
 
+def _display_names_matching(session: Session, campaign: Campaign, q: str) -> list[int]:
+    """Ids of the campaign's named donors whose display name (what the public is shown)
+    contains the folded query. Display names are not stored folded, so they are folded
+    here; only donors of this campaign who have one are read."""
+    donors = session.execute(
+        select(Donor.id, Donor.display_name)
+        .where(
+            Donor.display_name.is_not(None),
+            Donor.id.in_(
+                select(Contribution.donor_id).where(Contribution.campaign_id == campaign.id)
+            ),
+        )
+        .distinct()
+    )
+    return [donor_id for donor_id, shown in donors if shown and q in fold(shown)]
+
+
 @dataclass(frozen=True)
 class StatementFilter:
     """The public statement's filters: all optional, all combined with AND."""
@@ -178,6 +193,15 @@ class StatementFilter:
     max_amount: Decimal | None = None
     received_from: date | None = None
     received_to: date | None = None
+    # Exact match only: a donor finds their own transfer, never others' by a fragment.
+    bank_reference: str | None = None
+
+    def check(self, campaign: Campaign) -> None:
+        """Amount bounds are settled amounts: written as the campaign's currency allows."""
+        for field in ("min_amount", "max_amount"):
+            value = getattr(self, field)
+            if value is not None:
+                check_amount(value, campaign.currency, field)
 
 
 def _settled(session: Session) -> ColumnElement[Any] | InstrumentedAttribute[Any]:
@@ -196,14 +220,18 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
         .options(selectinload(Contribution.donor), *contribution_relations())
     )
     if where.q:
-        # Only what the public may see is searchable: never an anonymous donor's name or
-        # transfer message.
+        # Only what the public is shown is searchable: never an anonymous donor's name or
+        # transfer message, and never the real name behind a display name.
         q = fold(where.q)
         shown = or_(Donor.id.is_(None), Donor.anonymous.is_(False))
         stmt = stmt.outerjoin(Donor, Donor.id == Contribution.donor_id).where(
             shown,
             or_(
-                Donor.name_folded.contains(q, autoescape=True),
+                and_(
+                    Donor.display_name.is_(None),
+                    Donor.name_folded.contains(q, autoescape=True),
+                ),
+                Donor.id.in_(_display_names_matching(session, campaign, q)),
                 Contribution.description_folded.contains(q, autoescape=True),
             ),
         )
@@ -211,6 +239,8 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
         stmt = stmt.where(_settled(session) >= where.min_amount)
     if where.max_amount is not None:
         stmt = stmt.where(_settled(session) <= where.max_amount)
+    if where.bank_reference is not None:
+        stmt = stmt.where(Contribution.bank_reference == where.bank_reference)
     if where.received_from is not None:
         stmt = stmt.where(Contribution.received_on >= where.received_from)
     if where.received_to is not None:
@@ -222,30 +252,27 @@ CSV_COLUMNS = list(schemas.PublicContribution.model_fields)
 
 
 def csv_lines(database: Database, campaign_id: int, where: StatementFilter) -> Iterator[str]:
-    """The public statement as CSV, read in batches on its own read-only session, so a
-    100,000-row campaign streams without being held in memory."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    yield buffer.getvalue()
-    with database.session(read_only=True) as session:
-        campaign = session.get_one(Campaign, campaign_id)
-        after = 0
-        while True:
-            batch = session.scalars(
-                statement(session, campaign, where)
-                .where(Contribution.id > after)
-                .order_by(Contribution.id)
-                .limit(CSV_BATCH)
-            ).all()
-            if not batch:
-                return
-            buffer.seek(0)
-            buffer.truncate()
-            for contribution in batch:
-                writer.writerow(render(contribution).model_dump(mode="json"))
-            yield buffer.getvalue()
-            after = batch[-1].id
+    """The public statement as CSV (`app.text.csv_rows`: BOM, no live formulas), read in
+    batches on its own read-only session, so a 100,000-row campaign streams without being
+    held in memory."""
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        with database.session(read_only=True) as session:
+            campaign = session.get_one(Campaign, campaign_id)
+            after = 0
+            while True:
+                batch = session.scalars(
+                    statement(session, campaign, where)
+                    .where(Contribution.id > after)
+                    .order_by(Contribution.id)
+                    .limit(CSV_BATCH)
+                ).all()
+                if not batch:
+                    return
+                yield [render(c).model_dump(mode="json") for c in batch]
+                after = batch[-1].id
+
+    return csv_rows(CSV_COLUMNS, batches())
 
 
 def receipt(session: Session, receipt_code: str) -> schemas.PublicReceipt:

@@ -22,10 +22,23 @@ public_router = routing.router(tags=["public"], prefix="/v1/public")
     "/campaigns/{code}/accounts",
     status_code=status.HTTP_201_CREATED,
     response_model=schemas.ReceivingAccount,
+    openapi_extra=routing.body_example(
+        {
+            "bank": "Vietcombank – CN Nghệ An",
+            "number": "0011 0040 12345",
+            "holder": "Ủy ban MTTQ Việt Nam tỉnh Nghệ An",
+        }
+    ),
 )
 def create_receiving_account(
     campaign: CampaignDep, body: schemas.ReceivingAccountCreate, session: SessionDep
 ) -> ReceivingAccount:
+    """Add an official receiving account
+
+    A bank account the campaign receives money on.
+
+    Refuses: `receiving_account_exists` (409).
+    """
     return service.create(session, campaign, account_in=body)
 
 
@@ -33,6 +46,10 @@ def create_receiving_account(
 def list_receiving_accounts(
     campaign: CampaignDep, session: SessionDep, page: PageDep
 ) -> Page[schemas.ReceivingAccount]:
+    """List a campaign's receiving accounts
+
+    Oldest first.
+    """
     stmt = service.search(campaign)
     return paginate(
         session, stmt, ReceivingAccount.id, page, schemas.ReceivingAccount.model_validate

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, distinct, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.campaigns.models import Campaign
@@ -281,3 +281,55 @@ def rolled_up_checks(per_campaign: list[tuple[str, list[schemas.Check]]]) -> lis
             else:
                 combined[check.name] = schemas.Check(name=check.name, ok=check.ok, detail=detail)
     return list(combined.values())
+
+
+def bank_lines_counted_once(
+    session: Session, campaigns: list[Campaign], as_of: datetime | None
+) -> schemas.Check:
+    """With `include_children`: no bank line is booked in two of the campaigns rolled up.
+
+    Imported lines compare by fingerprint (`app.contributions.bank_lines`); lines without one
+    (typed in, or imported before revision 0006) by bank reference, date and settled amount.
+    One campaign may hold a line twice (its statement listed it twice); two may not.
+    """
+    codes = {c.id: c.code for c in campaigns}
+    reversed_by_then = select(ContributionReversal.contribution_id)
+    booked: list[ColumnElement[bool]] = [Contribution.campaign_id.in_(codes)]
+    if as_of is not None:
+        reversed_by_then = reversed_by_then.where(ContributionReversal.recorded_at <= as_of)
+        booked.append(Contribution.recorded_at <= as_of)
+    booked.append(Contribution.id.not_in(reversed_by_then))
+    keys = {
+        "fingerprint": (Contribution.line_fingerprint,),
+        "bank reference, date and amount": (
+            Contribution.bank_reference,
+            Contribution.received_on,
+            Contribution.settled_amount,
+        ),
+    }
+    present = {
+        "fingerprint": Contribution.line_fingerprint.is_not(None),
+        "bank reference, date and amount": Contribution.line_fingerprint.is_(None)
+        & Contribution.bank_reference.is_not(None),
+    }
+    for name, key in keys.items():
+        twice = session.execute(
+            select(func.min(Contribution.campaign_id), func.max(Contribution.campaign_id), *key)
+            .where(*booked, present[name])
+            .group_by(*key)
+            .having(func.count(distinct(Contribution.campaign_id)) > 1)
+            .limit(1)
+        ).first()
+        if twice is not None:
+            first, last, *line = twice
+            return schemas.Check(
+                name="bank_lines_counted_once",
+                ok=False,
+                detail=f"the bank line with {name} {', '.join(map(str, line))} is booked in "
+                f"both {codes[first]} and {codes[last]}",
+            )
+    return schemas.Check(
+        name="bank_lines_counted_once",
+        ok=True,
+        detail=f"no bank line is booked in two of the {len(codes)} campaigns",
+    )

@@ -45,6 +45,15 @@ def get_reconciliation(
         ),
     ] = None,
 ) -> schemas.Reconciliation:
+    """Reconcile a campaign
+
+    The campaign's proven totals (pledged, received, allocated, delivered, available, by
+    currency and place) and the checks behind them, as recorded at `as_of`; with `until`,
+    the figures count only what was received, allocated and delivered by that business
+    date. With `include_children`, the sub-campaigns the key may see are added in.
+
+    Refuses: `as_of_before_campaign`, `date_in_future` (422).
+    """
     return service.reconcile(
         session,
         campaign,
@@ -62,7 +71,10 @@ verify_router = routing.router(tags=["audit"], prefix="/v1/audit", dependencies=
 
 @verify_router.get("/verify", response_model=VerifyReport)
 def verify(session: SessionDep) -> VerifyReport:
-    """Recompute every ledger chain, every kept balance and every audit chain, and compare
+    """Verify every chain and every record
+
+    Recomputes every ledger chain, every kept balance and every audit chain, and compares
     every contribution, pledge and allocation with the entry that recorded it and each
-    chain's head with the audit log's last event for its campaign."""
+    chain's head with the audit log's last event for its campaign.
+    """
     return audit.verify_all(session, records_check=records.broken_link)

@@ -30,7 +30,12 @@ from app.ledger.models import LedgerEntry
 from app.locations.models import Location
 from app.money import canonical
 from app.reconciliation import schemas
-from app.reconciliation.checks import full_checks, kept_checks, rolled_up_checks
+from app.reconciliation.checks import (
+    bank_lines_counted_once,
+    full_checks,
+    kept_checks,
+    rolled_up_checks,
+)
 from app.reconciliation.until import books_until
 
 ZERO = Decimal(0)
@@ -242,9 +247,10 @@ def reconcile(
             by_location=_by_location(session, money),
         ),
         goods=_goods_lines(session, books),
-        checks=rolled_up_checks(
-            [(p.campaign.code, c) for p, c in zip(parts, per_part, strict=True)]
-        )
+        checks=[
+            *rolled_up_checks([(p.campaign.code, c) for p, c in zip(parts, per_part, strict=True)]),
+            bank_lines_counted_once(session, [p.campaign for p in parts], as_of),
+        ]
         if len(parts) > 1
         else per_part[0],
         ledger=schemas.LedgerState(entries=balances.seq, head_hash=balances.head_hash),

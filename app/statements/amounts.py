@@ -1,15 +1,22 @@
-"""Amounts as Vietnamese bank statements write them.
+"""Amounts as bank statements write them, read strictly.
 
-For a currency without minor units (VND, JPY, KRW) every `.`, `,` or space between
-digit groups is a thousands separator: `1.500.000`, `1,500,000` and `1 500 000` all mean
-1500000, and a decimal part is accepted only when it is zero (`1,500,000.00`).
+A bank groups thousands its own way (Vietcombank `1.000.000`, Agribank `"500,000"`,
+some exports `1 000 000`), and only that grouping is accepted:
+- the integer part is plain digits, or groups of three separated by one kind of
+  separator (`.`, `,` or a space) after a first group of one to three digits;
+- no leading zero (`0.001`, `00.001`, `01.500` are refused), except a lone `0`;
+- a decimal part only where the currency has minor units, with at most that many digits:
+  `1.500.000` VND is one and a half million, while `1.0`, `1.00` and `1,500,000.00` in a
+  VND file are refused, never read as 1 or 1500000 đồng.
 
-For a currency with minor units (USD, EUR) the rules stay unambiguous:
+For a currency with minor units (USD, EUR):
 - `.` and `,` both present: the last one is the decimal separator (`1,500.25`, `1.500,25`);
 - one separator used several times: thousands (`1,500,000`);
 - one separator used once: decimal when followed by 1–2 digits (`12.50`, `12,5`);
   followed by exactly 3 digits it could be either (`1.500`), so it is refused;
 - spaces only ever group thousands (`1 500,25`).
+
+Any other shape is a bad line, with its reason: the import is refused as a whole.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from app.money import MAX_AMOUNT, canonical, fits_currency
+from app.money import MAX_AMOUNT
 
 # Digit runs separated by single `.`, `,` or space; an optional sign in front.
 _SHAPE = re.compile(r"^([+-]?)([0-9]+(?:[., ][0-9]+)*)$")
@@ -30,6 +37,32 @@ def _grouped(groups: list[str]) -> bool:
     return 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
 
 
+def _fraction(
+    body: str, groups: list[str], separators: list[str], currency: str, minor_units: int
+) -> str:
+    """Split off (and return) the decimal part, if the text has one; '' otherwise."""
+    marks = {s for s in separators if s != " "}
+    if len(marks) == 2:
+        decimal_mark = separators[-1]
+        if decimal_mark == " " or separators.count(decimal_mark) != 1:
+            raise ValueError(f"{body!r} mixes separators: write 1.500.000 or 1,500,000.00")
+    elif len(marks) == 1:
+        (decimal_mark,) = marks
+        if separators.count(decimal_mark) != 1 or separators[-1] != decimal_mark:
+            return ""
+        if minor_units == 0:
+            return ""  # 1.500 VND is one thousand five hundred; 1.50 is refused below
+        if len(groups[-1]) == 3 and " " not in separators and _grouped(groups):
+            raise ValueError(
+                f"{body!r} is ambiguous in {currency}: write {body.replace(decimal_mark, '')} "
+                f"or {groups[0]}.{groups[-1]}"
+            )
+    else:
+        return ""
+    separators.pop()
+    return groups.pop()
+
+
 def parse_amount(text: str, currency: str, minor_units: int) -> Decimal:
     """The exact, signed amount `text` writes; `ValueError` (with the reason) when it is not one."""
     match = _SHAPE.match(text.strip().translate(_SPACES))
@@ -38,37 +71,25 @@ def parse_amount(text: str, currency: str, minor_units: int) -> Decimal:
     sign, body = match.groups()
     parts = _SPLIT.split(body)
     groups, separators = parts[0::2], parts[1::2]
-    marks = {s for s in separators if s != " "}
-    fraction = ""
-    if len(marks) == 2:
-        decimal_mark = separators[-1]
-        if decimal_mark == " " or separators.count(decimal_mark) != 1:
-            raise ValueError(f"{body!r} mixes separators: write 1.500.000 or 1,500,000.00")
-        fraction = groups.pop()
-        separators.pop()
-    elif len(marks) == 1:
-        (mark,) = marks
-        if separators.count(mark) == 1 and separators[-1] == mark:
-            looks_grouped = len(groups[-1]) == 3 and _grouped(groups[:1] + groups[-1:])
-            if minor_units == 0 and looks_grouped and " " not in separators:
-                pass  # 1.500 VND is one thousand five hundred
-            elif minor_units > 0 and looks_grouped and " " not in separators:
-                raise ValueError(
-                    f"{body!r} is ambiguous in {currency}: write {body.replace(mark, '')} "
-                    f"or {groups[0]}.{groups[-1]}"
-                )
-            else:
-                fraction = groups.pop()
-                separators.pop()
+    fraction = _fraction(body, groups, separators, currency, minor_units)
     if len(set(separators)) > 1:
-        raise ValueError(f"{body!r} mixes thousands separators")
+        places = "has no decimal places" if minor_units == 0 else "mixes thousands separators"
+        raise ValueError(f"{body!r}: {currency} {places}; write 1.500.000 or 1,500,000")
+    if groups[0].startswith("0") and (len(groups) > 1 or len(groups[0]) > 1):
+        raise ValueError(f"{body!r} starts with a zero group")
     if separators and not _grouped(groups):
-        raise ValueError(f"{body!r} does not group its digits by thousands")
+        reason = f"{body!r} does not group its digits by three"
+        if minor_units == 0:
+            reason += f" ({currency} has no decimal places)"
+        raise ValueError(reason)
+    if len(fraction) > minor_units:
+        raise ValueError(
+            f"{body!r} has {len(fraction)} decimal places; {currency} has {minor_units}"
+        )
     value = Decimal("".join(groups) + ("." + fraction if fraction else ""))
-    if not fits_currency(value, currency):
-        places = "no minor units" if minor_units == 0 else f"{minor_units} decimal places"
-        raise ValueError(f"{body!r} is not a whole amount of {currency}, which has {places}")
     if value >= MAX_AMOUNT:
         raise ValueError(f"{body[:40]!r} is too large")
-    value = Decimal(canonical(value))  # 1,500,000.00 is stored as 1500000
+    value = value.normalize() if fraction else value
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
     return -value if sign == "-" else value

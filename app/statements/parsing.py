@@ -2,20 +2,30 @@
 
 Headers are matched ignoring case, diacritics and spacing, so the English layout
 (`date,amount,description,bank_reference`), the common Vietnamese one (`Ngày giao dịch`,
-`Số tiền`, `Nội dung`, `Số tham chiếu`) and Vietcombank's (`Ngày GD`, `Số CT`,
-`Số tiền ghi nợ`, `Số tiền ghi có`, `Số dư`, `Nội dung chi tiết`) all read the same.
-Columns we do not know (a running balance, a row number) are ignored.
+`Số tiền`, `Nội dung`, `Số tham chiếu`), Vietcombank's (`Ngày GD`, `Số CT`,
+`Số tiền ghi nợ`, `Số tiền ghi có`, `Số dư`, `Nội dung chi tiết`), Vietcombank's English
+export (`TNXDate, DocNo, Debit, Credit, Balance, Transactions in Detail`) and the 2024
+Agribank and VietinBank exports (`PageId, Date, Time, DocumentNumber, ReferenceNumber,
+TransactionDetails, DebitAmount, CreditAmount, Balance, OffsetAccount`) all read the same.
+Columns we do not know (a running balance, a page or row number) are ignored.
+
+A line's identity is what the bank says about it (`StatementRow.fingerprint`): date,
+time (where the layout has one), document and reference numbers, amount, side, message
+and offset account, never the document number alone, which real statements repeat for
+different gifts.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from app.money import canonical
 from app.statements.amounts import parse_amount
 from app.text import fold, nfc
 
@@ -33,16 +43,33 @@ HEADERS = {
     "description": "description",
     "noidung": "description",
     "noidungchitiet": "description",
-    "bankreference": "bank_reference",
-    "sothamchieu": "bank_reference",
-    "soct": "bank_reference",
+    "bankreference": "reference",
+    "sothamchieu": "reference",
+    "soct": "document",
+    # Vietcombank's English export
+    "tnxdate": "date",
+    "docno": "document",
+    "transactionsindetail": "description",
+    # Agribank and VietinBank, 2024
+    "time": "time",
+    "documentnumber": "document",
+    "referencenumber": "reference",
+    "transactiondetails": "description",
+    "debitamount": "debit",
+    "creditamount": "credit",
+    "offsetaccount": "offset_account",
 }
 _HEADER_NOISE = re.compile(r"[\s_]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?)?$")
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?$")
+# A bank's PDF-to-CSV export wraps long cells anywhere, mid-word too ("TR\nAN KIM"):
+# a line break inside a cell is the wrap, not a space.
+_LINE_BREAK = re.compile(r"\r?\n|\r")
 MAX_DESCRIPTION = 1000
 MAX_BANK_REFERENCE = 100
+_LIMITS = {"offset_account": MAX_DESCRIPTION}
 
 
 @dataclass(frozen=True)
@@ -53,7 +80,10 @@ class StatementRow:
     amount: Decimal
     credit: bool
     description: str | None
-    bank_reference: str
+    # The reference number, or else the document number; None where the bank gives neither.
+    bank_reference: str | None
+    # What the bank says about the line, hashed: equal lines are the same bank line.
+    fingerprint: str
 
 
 @dataclass
@@ -82,7 +112,9 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
         found[name] = index
     if "amount" in found and ("credit" in found or "debit" in found):
         problems.append("give either one amount column or credit/debit columns, not both")
-    missing = [name for name in ("date", "bank_reference") if name not in found]
+    missing = ["date"] if "date" not in found else []
+    if not {"document", "reference", "time"} & found.keys():
+        missing.append("bank_reference (or a document number, or a time)")
     if "amount" not in found and "credit" not in found:
         missing.append("amount (or credit)")
     if missing:
@@ -113,8 +145,8 @@ def parse_date(text: str, today: date) -> date:
 
 
 def _text(value: str, name: str, limit: int) -> str:
-    # Cells may hold line breaks (quoted); a statement line is one line of text.
-    result = " ".join(nfc(value).split())
+    # Cells may hold line breaks (quoted, wrapped); a statement line is one line of text.
+    result = " ".join(nfc(_LINE_BREAK.sub("", value)).split())
     if _CONTROL.search(result):
         raise ValueError(f"{name} contains control characters")
     if len(result) > limit:
@@ -163,10 +195,39 @@ def _row(
         if "description" in columns
         else ""
     )
-    reference = _text(row[columns["bank_reference"]], "bank_reference", MAX_BANK_REFERENCE)
-    if not reference and credit:
-        raise ValueError("bank_reference is empty: without it a re-import would count it twice")
-    return StatementRow(line, received_on, amount, credit, description or None, reference)
+    cells = {
+        name: _text(row[columns[name]], name, _LIMITS.get(name, MAX_BANK_REFERENCE))
+        if name in columns
+        else ""
+        for name in ("document", "reference", "time", "offset_account")
+    }
+    if cells["time"] and not _TIME.match(cells["time"]):
+        raise ValueError(f"time {cells['time'][:20]!r} is not hh:mm or hh:mm:ss")
+    if credit and not (cells["document"] or cells["reference"] or cells["time"]):
+        raise ValueError(
+            "bank_reference is empty (and no time): without it a re-import would count it twice"
+        )
+    identity = "\x1f".join(
+        (
+            received_on.isoformat(),
+            cells["time"],
+            cells["document"],
+            cells["reference"],
+            canonical(amount),
+            "C" if credit else "D",
+            description,
+            cells["offset_account"],
+        )
+    )
+    return StatementRow(
+        line,
+        received_on,
+        amount,
+        credit,
+        description or None,
+        cells["reference"] or cells["document"] or None,
+        hashlib.blake2b(identity.encode(), digest_size=16).hexdigest(),
+    )
 
 
 def parse_statement(

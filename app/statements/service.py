@@ -2,9 +2,12 @@
 
 Per DESIGN.md ("Bank statements"): credit rows become bank-transfer contributions in the
 campaign's currency, fulfilling the pledge whose reference their description carries;
-debit rows (fees, transfers out) are skipped; a row whose bank reference the campaign
-already recorded, or that an earlier row of the file carries, is a duplicate. A file
-with any bad line imports nothing (422, every bad line named).
+debit rows (fees, transfers out) are skipped; a line already recorded is a duplicate. A
+line is the same bank line as a recorded one when everything the bank says about it is
+the same (`app.contributions.bank_lines`), in this campaign, its campaign tree or a
+campaign sharing its receiving account; lines count as a multiset, so a file listing one
+line twice books two gifts, and its re-import books none. A file with any bad line
+imports nothing (422, every bad line named).
 
 New credits are recorded by `contributions.record_bank_credits`, in bulk; this module
 parses, matches pledges, reports, and notes the import in the audit log.
@@ -21,12 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import log as audit_log
+from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions import service as contributions
 from app.dates import today_in_vietnam
 from app.errors import Invalid
-from app.ledger import service as ledger
 from app.money import minor_units
 from app.pledges.models import Pledge, pledge_relations
 from app.statements.matching import PledgeMatcher
@@ -59,11 +62,14 @@ def import_statement(
 
 
 def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool) -> StatementReport:
-    if not dry_run:
-        # Held from before the recorded references are read until commit. A dry run writes
-        # nothing, so it need not queue behind the campaign's writers.
-        ledger.lock(session, campaign.id)
-    session.refresh(campaign)
+    # Held from before the recorded lines are read until commit. A dry run writes nothing,
+    # so it need not queue behind the campaign's writers.
+    recorded = (
+        contributions.recorded_bank_lines(session, campaign)
+        if dry_run
+        else contributions.lock_bank_lines(session, campaign)
+    )
+    campaigns.reread(session, campaign)
     require_status(
         campaign, {CampaignStatus.open, CampaignStatus.closed}, "a bank statement import"
     )
@@ -81,14 +87,11 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             errors=parsed.errors,
         )
     credits = [row for row in parsed.rows if row.credit]
-    recorded = contributions.recorded_bank_references(session, campaign.id)
-    seen = {row.bank_reference for row in credits} & recorded
     matcher = PledgeMatcher(_open_pledges(session, campaign))
     new: list[contributions.BankCredit] = []
     for row in credits:
-        if row.bank_reference in seen:
+        if recorded.take(row.fingerprint, row.bank_reference, row.amount, row.description):
             continue
-        seen.add(row.bank_reference)
         new.append(
             contributions.BankCredit(
                 received_on=row.received_on,
@@ -96,6 +99,7 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
                 bank_reference=row.bank_reference,
                 description=row.description,
                 pledge=matcher.match(row.description),
+                line_fingerprint=row.fingerprint,
             )
         )
     matched = sum(1 for credit in new if credit.pledge is not None)

@@ -104,6 +104,7 @@ AUDIT_READ = (401, 200, 403, 403, 403, 200)
 
 MATRIX: dict[tuple[str, str], tuple[Builder, tuple[int, ...]]] = {
     ("GET", "/health"): (lambda w: ("/health", None), PUBLIC),
+    ("GET", "/ready"): (lambda w: ("/ready", None), PUBLIC),
     ("POST", "/v1/campaigns"): (
         lambda w: (
             "/v1/campaigns",

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from app.db import Database
 from app.keys import scope
 from app.keys import service as keys
-from app.keys.models import Role
+from app.keys.roles import Role
 from app.keys.schemas import ApiKeyCreate
 from app.keys.scope import Principal
 from app.main import create_app
