@@ -42,6 +42,7 @@ from app.public.router import router as public_router
 from app.receiving_accounts.router import public_router as public_accounts_router
 from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
+from app.reconciliation.router import verify_router as audit_verify_router
 from app.requests import RequestIdMiddleware
 from app.statements.router import router as statements_router
 from app.units.router import router as units_router
@@ -253,6 +254,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         distribution_router,
         ledger_router,
         audit_router,
+        audit_verify_router,
         public_router,
         receiving_accounts_router,
         public_accounts_router,

@@ -201,6 +201,7 @@ def build_campaign(
                     location_id=location_ids[i % len(location_ids)],
                     amount=Decimal(rng.randrange(1, 50) * 1_000_000),
                     purpose="Hỗ trợ làm nhà cho hộ mất nhà",
+                    allocated_on=today,
                 ),
             )
             allocation_ids.append(allocation.id)
@@ -209,7 +210,7 @@ def build_campaign(
             allocations.deliver(
                 session,
                 allocations.get(session, allocation_id),
-                delivery=AllocationDeliver(delivered_on=today, note="Đã trao tận tay"),
+                delivery=AllocationDeliver(delivered_on=today, delivery_note="Đã trao tận tay"),
             )
             delivered += 1
         allocations.cancel(session, allocations.get(session, allocation_ids[-1]), reason="Trùng")

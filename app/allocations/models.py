@@ -34,6 +34,8 @@ class Allocation(MoneyOrGoods, Base):
     # Private: may name a household. Never shown on public views.
     beneficiary: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[AllocationStatus] = mapped_column(String(10), default=AllocationStatus.allocated)
+    # The business date: the day the officer decided it (reconciliation's `until` cuts on it).
+    allocated_on: Mapped[date] = mapped_column(Date)
     delivered_on: Mapped[date | None] = mapped_column(Date)
     evidence_url: Mapped[str | None] = mapped_column(String(2000))
     delivery_note: Mapped[str | None] = mapped_column(Text)

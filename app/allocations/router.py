@@ -26,6 +26,7 @@ router = routing.router(tags=["allocations"], dependencies=[Authorized])
             "amount": "100000",
             "purpose": "Hỗ trợ làm nhà cho hộ mất nhà",
             "beneficiary": "Hộ ông Lô Văn Tình, bản Xiêng Thù",
+            "allocated_on": "2022-10-15",
         }
     ),
 )
@@ -37,7 +38,8 @@ def create_allocation(
     Assigns part of what the campaign holds to a location.
 
     Refuses: `allocation_exceeds_available` (409), `money_and_goods`,
-    `location_not_found` (422), `campaign_not_accepting` (409).
+    `location_not_found`, `quantity_not_whole`, `allocated_before_campaign_start`,
+    `date_in_future` (422), `campaign_not_accepting` (409).
     """
     return service.create(session, campaign, allocation_in=body)
 
@@ -74,7 +76,7 @@ def get_allocation(allocation_id: IdPath, session: SessionDep) -> Allocation:
         {
             "delivered_on": "2022-10-20",
             "evidence_url": "https://relief.example.vn/evidence/ta-ca-1.jpg",
-            "note": "Đã trao tận tay chủ hộ.",
+            "delivery_note": "Đã trao tận tay chủ hộ.",
         }
     ),
 )
@@ -83,9 +85,12 @@ def deliver_allocation(
 ) -> Allocation:
     """Record an allocation's delivery
 
-    Dated, with evidence (a photo or document URL).
+    Dated, with evidence (a photo or document URL) and a `delivery_note` (its deprecated
+    old name `note` is still read).
 
-    Refuses: `allocation_already_delivered`, `allocation_cancelled` (409).
+    Refuses: `allocation_already_delivered`, `allocation_cancelled` (409),
+    `delivered_before_allocated`, `delivered_before_campaign_start`, `delivery_note_twice`,
+    `date_in_future` (422).
     """
     return service.deliver(session, service.get(session, allocation_id), delivery=body)
 

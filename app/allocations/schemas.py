@@ -24,12 +24,28 @@ class AllocationCreate(InputModel):
     quantity: PositiveDecimal | None = Field(None, description="… and how many of its unit.")
     purpose: Annotated[Text, Field(max_length=500, examples=["Hỗ trợ làm nhà cho hộ mất nhà"])]
     beneficiary: Annotated[Text | None, Field(max_length=300)] = None
+    allocated_on: date | None = Field(
+        None,
+        description="The day it was allocated (default: today in Vietnam); not in the future, "
+        "not before the campaign starts.",
+    )
+
+
+DeliveryNote = Annotated[LongText | None, Field(max_length=5000)]
 
 
 class AllocationDeliver(InputModel):
-    delivered_on: date
+    delivered_on: date = Field(
+        description="Not in the future, not before the allocation's `allocated_on` or the "
+        "campaign's `starts_on`."
+    )
     evidence_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] | None = None
-    note: Annotated[LongText | None, Field(max_length=5000)] = None
+    delivery_note: DeliveryNote = Field(None, description="Answered under the same name.")
+    note: DeliveryNote = Field(
+        None,
+        description="Deprecated: the old name of `delivery_note`, still read; send one of the two.",
+        json_schema_extra={"deprecated": True},
+    )
 
 
 class AllocationCancel(InputModel):
@@ -50,6 +66,7 @@ class Allocation(BaseModel):
     purpose: str
     beneficiary: str | None
     status: AllocationStatus
+    allocated_on: date
     delivered_on: date | None
     evidence_url: str | None
     delivery_note: str | None

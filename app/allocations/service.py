@@ -3,6 +3,8 @@ more than is on hand), delivered once, cancelled only before delivery."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -11,12 +13,14 @@ from app.allocations.schemas import AllocationCreate, AllocationDeliver
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
-from app.dates import not_in_future
+from app.dates import not_in_future, today_in_vietnam
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
+from app.items.models import ASSET_PREFIX, Item
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import credit, debit
+from app.ledger.books import Books
 from app.locations import service as locations
 from app.money import canonical, check_amount
 
@@ -45,6 +49,9 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
     if item is None:
         _check_money(campaign, body)
     location = locations.referenced(session, body.location_id)
+    allocated_on = body.allocated_on or today_in_vietnam()
+    not_in_future(allocated_on, "allocated_on")
+    _not_before_start(campaign, allocated_on, "allocated_on", "allocated_before_campaign_start")
     asset = item.asset if item else campaign.currency
     size = body.quantity if item else body.amount
     assert size is not None  # items.money_or_goods made sure
@@ -68,6 +75,7 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
         purpose=body.purpose,
         beneficiary=body.beneficiary,
         status=AllocationStatus.allocated,
+        allocated_on=allocated_on,
         created_at=ledger.clock(head),
     )
     session.add(allocation)
@@ -77,6 +85,7 @@ def create(session: Session, campaign: Campaign, *, allocation_in: AllocationCre
         "location_id": location.id,
         "amount": canonical(size),
         "purpose": allocation.purpose,
+        "allocated_on": allocated_on.isoformat(),
     }
     if item is not None:
         detail |= {"item_code": item.code, "quantity": detail.pop("amount")}
@@ -105,6 +114,13 @@ def _check_money(campaign: Campaign, body: AllocationCreate) -> None:
     check_amount(body.amount, campaign.currency, "amount")
 
 
+def _not_before_start(campaign: Campaign, day: date, field: str, code: str) -> None:
+    if campaign.starts_on is not None and day < campaign.starts_on:
+        raise Invalid.field(
+            field, code, f"{field} {day} is before the campaign starts ({campaign.starts_on})"
+        )
+
+
 def _require_allocated(allocation: Allocation, action: str) -> None:
     if allocation.status == AllocationStatus.delivered:
         raise Conflict(
@@ -124,11 +140,28 @@ def deliver(session: Session, allocation: Allocation, *, delivery: AllocationDel
     # Under the lock: the status as committed, not as this request first read it.
     session.refresh(allocation, ["status"])
     _require_allocated(allocation, "delivered")
-    not_in_future(delivery.delivered_on, "delivered_on")
+    delivered_on = delivery.delivered_on
+    not_in_future(delivered_on, "delivered_on")
+    if delivered_on < allocation.allocated_on:
+        raise Invalid.field(
+            "delivered_on",
+            "delivered_before_allocated",
+            f"delivered_on {delivered_on} is before the allocation's allocated_on "
+            f"({allocation.allocated_on})",
+        )
+    _not_before_start(
+        allocation.campaign, delivered_on, "delivered_on", "delivered_before_campaign_start"
+    )
+    if delivery.note is not None and delivery.delivery_note is not None:
+        raise Invalid.field(
+            "note", "delivery_note_twice", "send delivery_note only (note is its deprecated name)"
+        )
     allocation.status = AllocationStatus.delivered
-    allocation.delivered_on = delivery.delivered_on
+    allocation.delivered_on = delivered_on
     allocation.evidence_url = str(delivery.evidence_url) if delivery.evidence_url else None
-    allocation.delivery_note = delivery.note
+    allocation.delivery_note = (
+        delivery.delivery_note if delivery.delivery_note is not None else delivery.note
+    )
     allocation.delivered_at = ledger.clock(head)
     ledger.post_entry(
         session,
@@ -169,6 +202,45 @@ def cancel(session: Session, allocation: Allocation, *, reason: str | None) -> A
         recorded_at=allocation.cancelled_at,
     )
     return allocation
+
+
+def add_until(
+    session: Session, campaign_id: int, books: Books, *, until: date, as_of: datetime | None
+) -> None:
+    """Add to `books` the campaign's allocations by business date: those allocated on or
+    before `until`, delivered if delivered on or before it. A cancellation is a correction:
+    once recorded (by `as_of`), the allocation counts on no day. Only records recorded by
+    `as_of` count. One streaming query; its cost grows with the campaign's allocations."""
+    stmt = (
+        select(
+            Allocation.location_id,
+            Allocation.amount,
+            Allocation.quantity,
+            Allocation.delivered_on,
+            Allocation.delivered_at,
+            Allocation.cancelled_at,
+            Item.code,
+        )
+        .outerjoin(Item, Item.id == Allocation.item_id)
+        .where(Allocation.campaign_id == campaign_id, Allocation.allocated_on <= until)
+    )
+    if as_of is not None:
+        stmt = stmt.where(Allocation.created_at <= as_of)
+    rows = session.execute(stmt.execution_options(yield_per=5_000))
+    for location_id, amount, quantity, delivered_on, delivered_at, cancelled_at, code in rows:
+        if cancelled_at is not None and (as_of is None or cancelled_at <= as_of):
+            continue
+        figures = books.money if code is None else books.goods[f"{ASSET_PREFIX}{code}"]
+        size = amount if code is None else quantity
+        assert size is not None  # the money_or_goods check constraint
+        delivered = (
+            delivered_on is not None
+            and delivered_on <= until
+            and (as_of is None or (delivered_at is not None and delivered_at <= as_of))
+        )
+        into = figures.deliveries if delivered else figures.open_allocations
+        into[location_id] += size
+        figures.available -= size
 
 
 def search(

@@ -45,7 +45,5 @@ def list_events(
     return paginate(session, stmt, AuditEvent.id, page, lambda e: service.render(session, e))
 
 
-@router.get("/verify", response_model=schemas.VerifyReport)
-def verify(session: SessionDep) -> schemas.VerifyReport:
-    """Recompute every ledger chain, every kept balance and every audit chain."""
-    return service.verify_all(session)
+# `GET /v1/audit/verify` is served by `app.reconciliation.router`: it also compares every
+# campaign's records with its chain, which needs the record packages above this one.

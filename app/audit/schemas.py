@@ -3,19 +3,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class BrokenLink(BaseModel):
-    """The first link that does not verify: in a campaign's ledger chain or an audit chain."""
+    """The first link that does not verify: in a campaign's ledger chain, an audit chain, or
+    a record (`log` `records`) that disagrees with the entry that recorded it."""
 
-    log: Literal["ledger", "audit"]
+    log: Literal["ledger", "audit", "records"]
     chain: str
     campaign_code: str | None
     seq: int
     entry_id: int | None
     rule: str
     detail: str
+    table: str | None = Field(None, description="`records` only: the table of the row …")
+    record_id: int | None = Field(None, description="… its id …")
+    field: str | None = Field(None, description="… the field that differs …")
+    expected: str | None = Field(None, description="… what the hashed entry says …")
+    found: str | None = Field(None, description="… and what the row (or chain) holds.")
 
 
 class VerifyReport(BaseModel):

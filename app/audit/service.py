@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -15,19 +16,27 @@ from app.audit.schemas import BrokenLink, VerifyReport
 from app.campaigns.models import Campaign
 from app.errors import Invalid
 from app.ledger.chain import GENESIS_HASH
-from app.ledger.verify import verify_campaign
+from app.ledger.verify import Verification, verify_campaign
+
+# A check of a campaign's records against its replayed chain (`verify_campaign(...,
+# keep_details=True)`): the first disagreement, or None. Given by the layer that knows the
+# records (`app.reconciliation.records`), which sits above this one.
+RecordsCheck = Callable[[Session, Campaign, Verification], BrokenLink | None]
 
 
-def _verify_ledgers(session: Session) -> tuple[int, int, BrokenLink | None]:
+def _verify_ledgers(
+    session: Session, records_check: RecordsCheck | None
+) -> tuple[int, int, BrokenLink | None]:
     checked = campaigns = 0
     first: BrokenLink | None = None
-    for campaign_id, code in session.execute(
-        select(Campaign.id, Campaign.code).order_by(Campaign.id)
-    ):
-        result = verify_campaign(session, campaign_id)
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.id)):
+        campaign_id, code = campaign.id, campaign.code
+        result = verify_campaign(session, campaign_id, keep_details=records_check is not None)
         campaigns += 1
         checked += result.entries
         broken = result.first_broken
+        if first is None and broken is None and records_check is not None:
+            first = records_check(session, campaign, result)
         if first is None and broken is not None:
             first = BrokenLink(
                 log="ledger",
@@ -80,10 +89,11 @@ def _verify_audit_chain(session: Session, head: AuditHead) -> tuple[int, BrokenL
     return checked, None
 
 
-def verify_all(session: Session) -> VerifyReport:
+def verify_all(session: Session, *, records_check: RecordsCheck | None = None) -> VerifyReport:
     """Replay every ledger chain (hashes, links, balances, kept balances) and every audit
-    chain (hashes and links)."""
-    entries, campaigns, first = _verify_ledgers(session)
+    chain (hashes and links); with `records_check`, also each campaign's records against
+    its chain."""
+    entries, campaigns, first = _verify_ledgers(session, records_check)
     events = 0
     for head in session.scalars(select(AuditHead).order_by(AuditHead.chain)):
         checked, broken = _verify_audit_chain(session, head)

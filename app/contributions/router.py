@@ -40,7 +40,7 @@ def create_contribution(
 
     Refuses: `money_and_goods`, `method_required`, `bank_reference_already_recorded`
     (409), `campaign_not_accepting` (409), `date_in_future`, `date_not_plain`,
-    `date_too_early` (422).
+    `date_too_early`, `contribution_currency_mismatch`, `quantity_not_whole` (422).
     """
     return service.create(session, campaign, contribution_in=body)
 

@@ -150,6 +150,14 @@ def _pledge_for(
             "pledge_kind_mismatch",
             f"pledge {pledge.id} promised {promised}: it is fulfilled by the same",
         )
+    currency = body.currency or campaign.currency
+    if item is None and pledge.currency != currency:
+        raise Invalid.field(
+            "currency",
+            "contribution_currency_mismatch",
+            f"pledge {pledge.id} is in {pledge.currency}: only contributions in "
+            f"{pledge.currency} fulfil it (by their original amount)",
+        )
     if body.donor_id is not None and body.donor_id != pledge.donor_id:
         raise Invalid.field(
             "donor_id", "donor_mismatch", f"pledge {pledge.id} belongs to donor {pledge.donor_id}"
@@ -459,13 +467,22 @@ def _recorded_entry(
     if it has one: the one recipe of `create` and `record_bank_credits`."""
     postings = _postings(contribution, campaign, pledged=pledge is not None)
     if pledge is not None:
-        postings += pledges.apply_fulfilment(pledge, contribution.received)
+        postings += pledges.apply_fulfilment(pledge, _toward_pledge(contribution))
     return ledger.EntryDraft(
         kind="contribution_recorded",
         detail=_detail(contribution),
         postings=postings,
         counters=ledger.Counters(contributions=1 if contribution.item is None else 0),
     )
+
+
+def _toward_pledge(contribution: Contribution | _BankContribution) -> Decimal:
+    """What a contribution adds to its pledge's fulfilled amount: money by its original
+    amount (a pledge is in the currency it is fulfilled in), goods by quantity."""
+    if contribution.item is None:
+        assert contribution.amount is not None  # the money_or_goods check constraint
+        return contribution.amount
+    return contribution.received
 
 
 def _detail(contribution: Contribution | _BankContribution) -> dict[str, Any]:
@@ -518,7 +535,7 @@ def reverse(session: Session, contribution: Contribution, *, reason: str) -> Con
         pledge = session.get_one(
             Pledge, contribution.pledge_id, populate_existing=True, options=pledge_relations()
         )
-        postings += pledges.apply_fulfilment(pledge, -contribution.received)
+        postings += pledges.apply_fulfilment(pledge, -_toward_pledge(contribution))
     session.flush()
     ledger.post_entry(
         session,

@@ -448,6 +448,8 @@ class _Loader:
             fields |= {"item_code": allotment.item, "quantity": allotment.quantity}
         else:
             fields["amount"] = allotment.amount
+        if allotment.delivered_on:  # the story tells when it arrived: it was allocated by then
+            fields["allocated_on"] = allotment.delivered_on
         allocation = allocations.create(
             self.session, campaign, allocation_in=AllocationCreate.model_validate(fields)
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Query
@@ -26,9 +26,16 @@ def get_distribution(
     as_of: Annotated[
         datetime | None, Query(description="Recording time (RFC 3339 with zone). Default: now.")
     ] = None,
+    until: Annotated[
+        date | None,
+        Query(
+            description="Business date (YYYY-MM-DD, inclusive): count allocations allocated, "
+            "and deliveries delivered, on or before it. Alone or with as_of."
+        ),
+    ] = None,
 ) -> schemas.Distribution:
     """Where a campaign's money and goods went
 
     Place by place, at the chosen level.
     """
-    return service.distribution(session, campaign, level=level, as_of=as_of)
+    return service.distribution(session, campaign, level=level, as_of=as_of, until=until)

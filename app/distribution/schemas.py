@@ -37,4 +37,7 @@ class Distribution(BaseModel):
         "tree's levels) keep their own line. Null: every place as allocated."
     )
     as_of: str
+    until: str | None = Field(
+        None, description="With ?until=: the business date the figures are cut at (inclusive)."
+    )
     places: list[Place]

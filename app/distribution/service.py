@@ -9,18 +9,20 @@ its ancestor at the requested level, and places with no ancestor there keep thei
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.allocations import service as allocations
 from app.campaigns.models import Campaign
+from app.dates import not_in_future
 from app.distribution import schemas
 from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
 from app.ledger import service as ledger
-from app.ledger.books import Figures, checked_as_of, read_books
+from app.ledger.books import Books, Figures, checked_as_of, read_books
 from app.ledger.chain import rfc3339
 from app.locations import service as locations
 from app.locations.models import Location, LocationLevel
@@ -45,12 +47,23 @@ def _places(
 
 
 def distribution(
-    session: Session, campaign: Campaign, *, level: LocationLevel | None, as_of: datetime | None
+    session: Session,
+    campaign: Campaign,
+    *,
+    level: LocationLevel | None,
+    as_of: datetime | None,
+    until: date | None = None,
 ) -> schemas.Distribution:
-    """Money and goods allocated and delivered per place, rolled up to `level`."""
+    """Money and goods allocated and delivered per place, rolled up to `level`; with
+    `until`, only what was allocated (and delivered) on or before that day counts."""
     as_of = checked_as_of(as_of)
     balances = ledger.balances(session, campaign.id, as_of=as_of)
-    books = read_books(balances.accounts, campaign.currency)
+    if until is None:
+        books = read_books(balances.accounts, campaign.currency)
+    else:
+        not_in_future(until, "until")
+        books = Books(campaign.currency)
+        allocations.add_until(session, campaign.id, books, until=until, as_of=as_of)
     assets: dict[str, Figures] = {campaign.currency: books.money, **books.goods}
     location_ids = {
         loc
@@ -108,5 +121,6 @@ def distribution(
         currency=campaign.currency,
         level=level,
         as_of=rfc3339(moment),
+        until=until.isoformat() if until else None,
         places=places,
     )

@@ -9,8 +9,52 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime, utcnow
+from app.text import fold
 
 ASSET_PREFIX = "item:"
+
+# What a unit says about its quantities, keyed by the folded unit (`fold`: no case, no
+# diacritics): counted units take whole numbers (1.5 con is a mistake), measured units up
+# to three decimals (a kilogram to the gram). A new item must name one of them.
+COUNTED_UNITS = frozenset(
+    {
+        "con",
+        "bo",
+        "thung",
+        "chiec",
+        "cai",
+        "goi",
+        "hop",
+        "bao",
+        "tui",
+        "chai",
+        "lon",
+        "thanh",
+        "quyen",
+        "doi",
+        "tam",
+        "cuon",
+        "vi",
+        "suat",
+        "phan",
+        "kien",
+        "cay",
+        "qua",
+        "piece",
+        "box",
+        "set",
+    }
+)
+MEASURED_UNITS = frozenset(
+    {"kg", "g", "gam", "tan", "ta", "yen", "lit", "l", "ml", "m", "met", "m2", "m3", "khoi"}
+)
+MEASURED_DECIMALS = 3
+
+
+def quantity_decimals(unit: str) -> int:
+    """How many decimals a quantity of `unit` may have: 0 counted, 3 measured. Items recorded
+    before units were checked may have another unit: they are measured."""
+    return 0 if fold(unit).strip() in COUNTED_UNITS else MEASURED_DECIMALS
 
 
 class Item(Base):
@@ -30,6 +74,10 @@ class Item(Base):
     def asset(self) -> str:
         """The item as a ledger asset: `item:breeding-goat`."""
         return f"{ASSET_PREFIX}{self.code}"
+
+    @property
+    def quantity_decimals(self) -> int:
+        return quantity_decimals(self.unit)
 
 
 def money_or_goods_check() -> CheckConstraint:

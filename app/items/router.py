@@ -27,7 +27,10 @@ router = routing.router(tags=["items"], prefix="/v1/items", dependencies=[Author
 def create_item(body: schemas.ItemCreate, session: SessionDep) -> Item:
     """Add an item to the goods catalogue
 
-    Refuses: `item_code_taken` (409).
+    Its unit is counted (con, bộ, thùng, …: whole quantities) or measured (kg, lít, …:
+    up to three decimals).
+
+    Refuses: `item_code_taken` (409), `unit_unknown` (422).
     """
     return service.create(session, item_in=body)
 

@@ -27,7 +27,12 @@ class ItemCreate(InputModel):
     name: Annotated[Text, Field(max_length=200, examples=["Dê giống"])]
     unit: Annotated[
         Text,
-        Field(max_length=20, examples=["con"], description="What one counts: con, kg, thùng, bộ."),
+        Field(
+            max_length=20,
+            examples=["con"],
+            description="Counted in whole things (con, bộ, thùng, chiếc, …) or measured "
+            "(kg, lít, tấn, …: up to three decimals); any other unit is 422 `unit_unknown`.",
+        ),
     ]
 
 
@@ -38,4 +43,7 @@ class Item(BaseModel):
     code: str
     name: str
     unit: str
+    quantity_decimals: int = Field(
+        description="Decimals a quantity of this item may have: 0 (counted) or 3 (measured)."
+    )
     created_at: datetime

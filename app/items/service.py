@@ -9,9 +9,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.items.models import ASSET_PREFIX, Item
+from app.items.models import (
+    ASSET_PREFIX,
+    COUNTED_UNITS,
+    MEASURED_UNITS,
+    Item,
+    quantity_decimals,
+)
 from app.items.schemas import ItemCreate
-from app.money import decimal_places
+from app.money import canonical, decimal_places
 from app.text import fold
 
 
@@ -30,8 +36,20 @@ def referenced(session: Session, code: str, *, field: str = "item_code") -> Item
     return item
 
 
+def _check_unit(unit: str) -> None:
+    folded = fold(unit).strip()
+    if folded not in COUNTED_UNITS and folded not in MEASURED_UNITS:
+        raise Invalid.field(
+            "unit",
+            "unit_unknown",
+            f"{unit!r} is not a unit we know: counted ({', '.join(sorted(COUNTED_UNITS))}) "
+            f"or measured ({', '.join(sorted(MEASURED_UNITS))})",
+        )
+
+
 def create(session: Session, *, item_in: ItemCreate) -> Item:
     """Record a kind of goods and the unit it is counted in."""
+    _check_unit(item_in.unit)
     if session.scalar(select(Item.id).where(Item.code == item_in.code)):
         raise Conflict("item_code_taken", f"An item with code {item_in.code!r} exists.")
     item = Item(
@@ -54,10 +72,6 @@ def search(*, q: str | None) -> Select[Item]:
             | Item.code.contains(folded, autoescape=True)
         )
     return stmt
-
-
-# A kilogram to the gram, a tonne to the 100 g: finer quantities are typing mistakes.
-QUANTITY_DECIMALS = 6
 
 
 def money_or_goods(
@@ -93,13 +107,21 @@ def money_or_goods(
             raise Invalid.field(field, "not_for_goods", f"{field} is for money, not goods")
     if quantity is None:
         raise Invalid.field("quantity", "quantity_required", "goods need a quantity")
-    if decimal_places(quantity) > QUANTITY_DECIMALS:
+    item = referenced(session, item_code)
+    decimals = quantity_decimals(item.unit)
+    if decimals == 0 and decimal_places(quantity.normalize()) > 0:
+        raise Invalid.field(
+            "quantity",
+            "quantity_not_whole",
+            f"{item.code} is counted in whole {item.unit}: {canonical(quantity)} is not a whole number",
+        )
+    if decimal_places(quantity) > decimals:
         raise Invalid.field(
             "quantity",
             "quantity_precision_exceeded",
-            f"quantities allow at most {QUANTITY_DECIMALS} decimal places",
+            f"{item.code} is measured in {item.unit}: at most {decimals} decimal places",
         )
-    return referenced(session, item_code)
+    return item
 
 
 def of_assets(session: Session, assets: Iterable[str]) -> dict[str, Item]:

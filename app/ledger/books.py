@@ -75,6 +75,9 @@ class Books:
     # Foreign amounts as donors sent them, and goods' estimated value, by currency / item code.
     originals: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     in_kind_values: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    # Pledges in another currency than the campaign's, by currency: only their pledge
+    # accounts, never added to the campaign's money figures.
+    pledges_abroad: dict[str, Figures] = field(default_factory=lambda: defaultdict(Figures))
 
 
 _PLEDGE_FIELDS = {
@@ -102,6 +105,8 @@ def read_books(accounts: Iterable[tuple[LedgerAccount, Decimal]], currency: str)
             figures = books.goods[asset]
         elif asset == currency:
             figures = books.money
+        elif code in _PLEDGE_FIELDS:
+            figures = books.pledges_abroad[asset]
         else:
             continue
         if code in (chart.CASH, chart.ON_HAND):
@@ -134,8 +139,15 @@ def merge_books(parts: Sequence[Books]) -> Books:
     """The books of several campaigns of one currency (the first's), added up account by account."""
     total = Books(parts[0].currency)
     for books in parts:
-        for asset, figures in [(total.currency, books.money), *books.goods.items()]:
-            into = total.money if asset == total.currency else total.goods[asset]
+        assets = [
+            (total.money, books.money),
+            *((total.goods[asset], figures) for asset, figures in books.goods.items()),
+            *(
+                (total.pledges_abroad[cur], figures)
+                for cur, figures in books.pledges_abroad.items()
+            ),
+        ]
+        for into, figures in assets:
             for name in ("commitments", "receivable", "fulfilled", "excess", "available"):
                 setattr(into, name, getattr(into, name) + getattr(figures, name))
             for target, source in (

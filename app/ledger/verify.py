@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.ledger.chain import GENESIS_HASH, entry_hash
@@ -35,6 +35,8 @@ class Verification:
     balances_ok: bool = True
     problems: list[Broken] = field(default_factory=list)
     recomputed: dict[int, Decimal] = field(default_factory=dict)
+    # With `keep_details`: every entry's detail text (canonical JSON), by kind, in chain order.
+    details: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def first_broken(self) -> Broken | None:
@@ -42,9 +44,11 @@ class Verification:
 
 
 def verify_campaign(
-    session: Session, campaign_id: int, *, up_to_seq: int | None = None
+    session: Session, campaign_id: int, *, up_to_seq: int | None = None, keep_details: bool = False
 ) -> Verification:
-    """Replay the campaign's chain (up to `up_to_seq`, or all of it) and compare."""
+    """Replay the campaign's chain (up to `up_to_seq`, or all of it) and compare; with
+    `keep_details`, also hand back each entry's detail so the records can be compared
+    with what the chain hashed (`app.reconciliation.records`)."""
     result = Verification()
     accounts = {
         a.id: a
@@ -52,34 +56,58 @@ def verify_campaign(
             select(LedgerAccount).where(LedgerAccount.campaign_id == campaign_id)
         )
     }
+    # Plain rows, not ORM objects: building an object per entry and posting was most of
+    # the replay's cost. Postings are grouped by entry up front (one query), entries stream.
     posting_stmt = (
-        select(LedgerPosting)
+        select(
+            LedgerPosting.id,
+            LedgerPosting.entry_id,
+            LedgerPosting.account_id,
+            LedgerPosting.amount,
+            LedgerPosting.balance_after,
+        )
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(LedgerAccount.campaign_id == campaign_id)
         .order_by(LedgerPosting.seq, LedgerPosting.id)
     )
     entry_stmt = (
-        select(LedgerEntry).where(LedgerEntry.campaign_id == campaign_id).order_by(LedgerEntry.seq)
+        select(
+            LedgerEntry.id,
+            LedgerEntry.campaign_id,
+            LedgerEntry.seq,
+            LedgerEntry.kind,
+            LedgerEntry.recorded_at,
+            LedgerEntry.detail,
+            LedgerEntry.pledges_count,
+            LedgerEntry.contributions_count,
+            LedgerEntry.prev_hash,
+            LedgerEntry.hash,
+        )
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .order_by(LedgerEntry.seq)
     )
     if up_to_seq is not None:
         posting_stmt = posting_stmt.where(LedgerPosting.seq <= up_to_seq)
         entry_stmt = entry_stmt.where(LedgerEntry.seq <= up_to_seq)
-    postings_by_entry: dict[int, list[LedgerPosting]] = defaultdict(list)
-    for posting in session.scalars(posting_stmt):
+    postings_by_entry: dict[int, list[Row[int, int, int, Decimal, Decimal]]] = defaultdict(list)
+    for posting in session.execute(posting_stmt):
         postings_by_entry[posting.entry_id].append(posting)
+    keys = {a.id: (a.code, a.asset) for a in accounts.values()}
 
-    def broken(entry: LedgerEntry | None, seq: int, rule: str, detail: str) -> None:
-        result.problems.append(Broken(campaign_id, seq, entry.id if entry else None, rule, detail))
+    def broken(entry_id: int | None, seq: int, rule: str, detail: str) -> None:
+        result.problems.append(Broken(campaign_id, seq, entry_id, rule, detail))
 
     running: dict[int, Decimal] = defaultdict(Decimal)
     prev_hash, expected_seq = GENESIS_HASH, 1
-    for entry in session.scalars(entry_stmt):
+    for entry in session.execute(entry_stmt.execution_options(yield_per=5_000)):
         result.entries += 1
         postings = postings_by_entry.pop(entry.id, [])
+        if keep_details:
+            result.details[entry.kind].append(entry.detail)
         if entry.seq != expected_seq:
             result.chain_ok = False
             broken(
-                entry,
+                entry.id,
                 entry.seq,
                 "chain_sequence",
                 f"expected entry {expected_seq}, found {entry.seq}",
@@ -87,7 +115,10 @@ def verify_campaign(
         if entry.prev_hash != prev_hash:
             result.chain_ok = False
             broken(
-                entry, entry.seq, "chain_link", "prev_hash does not match the previous entry's hash"
+                entry.id,
+                entry.seq,
+                "chain_link",
+                "prev_hash does not match the previous entry's hash",
             )
         digest = entry_hash(
             campaign_id=entry.campaign_id,
@@ -95,27 +126,24 @@ def verify_campaign(
             kind=entry.kind,
             recorded_at=entry.recorded_at,
             detail=entry.detail,
-            postings=[
-                (accounts[p.account_id].code, accounts[p.account_id].asset, p.amount)
-                for p in postings
-            ],
+            postings=[(*keys[p.account_id], p.amount) for p in postings],
             pledges_count=entry.pledges_count,
             contributions_count=entry.contributions_count,
             prev_hash=entry.prev_hash,
         )
         if digest != entry.hash:
             result.chain_ok = False
-            broken(entry, entry.seq, "entry_hash", "the entry's content does not match its hash")
-        off = unbalanced_assets((accounts[p.account_id].asset, p.amount) for p in postings)
+            broken(entry.id, entry.seq, "entry_hash", "the entry's content does not match its hash")
+        off = unbalanced_assets((keys[p.account_id][1], p.amount) for p in postings)
         if off:
             result.balances_ok = False
-            broken(entry, entry.seq, "entry_balances", f"postings do not sum to zero: {off}")
+            broken(entry.id, entry.seq, "entry_balances", f"postings do not sum to zero: {off}")
         for p in postings:
             running[p.account_id] += p.amount
             if p.balance_after != running[p.account_id]:
                 result.balances_ok = False
                 broken(
-                    entry,
+                    entry.id,
                     entry.seq,
                     "posting_balance_after",
                     f"posting {p.id} records a wrong running balance",

@@ -26,7 +26,8 @@ class PledgeStatus(StrEnum):
 
 
 class Pledge(MoneyOrGoods, Base):
-    """A promise of money (`amount` in `currency`) or of goods (`quantity` of an item)."""
+    """A promise of money (`amount` in its own `currency`, which may differ from the
+    campaign's) or of goods (`quantity` of an item)."""
 
     __tablename__ = "pledges"
     __table_args__ = (
@@ -39,8 +40,8 @@ class Pledge(MoneyOrGoods, Base):
     donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), index=True)
     reference: Mapped[str] = mapped_column(String(32))
     due_on: Mapped[date | None] = mapped_column(Date)
-    # Kept: the settled amounts (quantities, for goods) of its non-reversed contributions;
-    # may exceed what was pledged.
+    # Kept: the original amounts (in the pledge's own currency; quantities, for goods) of
+    # its non-reversed contributions; may exceed what was pledged.
     fulfilled_amount: Mapped[Decimal] = mapped_column(Amount(), default=Decimal(0))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(500))

@@ -27,10 +27,11 @@ router = routing.router(tags=["pledges"], dependencies=[Authorized])
 def create_pledge(campaign: CampaignDep, body: schemas.PledgeCreate, session: SessionDep) -> Pledge:
     """Record a pledge
 
-    A donor's promise to give money (`amount`) or goods (`item_code` + `quantity`),
-    never both.
+    A donor's promise to give money (`amount`, in its own `currency`: contributions in
+    that currency fulfil it) or goods (`item_code` + `quantity`), never both.
 
-    Refuses: `money_and_goods`, `donor_not_found`, `pledge_reference_taken` (409),
+    Refuses: `money_and_goods`, `donor_not_found`, `unknown_currency`, `quantity_not_whole`
+    (422), `pledge_reference_taken` (409),
     `campaign_not_accepting` (409, the campaign is not open).
     """
     return service.create(session, campaign, pledge_in=body)

@@ -30,7 +30,11 @@ class PledgeCreate(InputModel):
 
     donor_id: Id
     amount: PositiveDecimal | None = Field(None, description="Money pledged.")
-    currency: Currency | None = Field(None, description="Must be the campaign's currency.")
+    currency: Currency | None = Field(
+        None,
+        description="The pledge's own currency (default: the campaign's); only contributions "
+        "in it fulfil the pledge, by their original amount.",
+    )
     item_code: ItemCode | None = Field(None, description="Goods pledged: the item …")
     quantity: PositiveDecimal | None = Field(None, description="… and how many of its unit.")
     due_on: date | None = None
@@ -60,7 +64,8 @@ class Pledge(BaseModel):
     quantity: DecimalString | None
     due_on: date | None
     fulfilled_amount: DecimalString = Field(
-        description="Received against the pledge: money in its currency, goods in the item's unit."
+        description="Received against the pledge: money by original amount in the pledge's "
+        "currency, goods in the item's unit."
     )
     outstanding_amount: DecimalString
     over_fulfilled_amount: DecimalString

@@ -23,7 +23,7 @@ from app.items import service as items
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
-from app.money import canonical, check_amount
+from app.money import canonical, check_amount, is_known_currency
 from app.pledges.models import Pledge, pledge_relations
 from app.pledges.schemas import PledgeCreate
 
@@ -67,12 +67,12 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
     )
     currency = None
     if item is None:
+        # A pledge keeps the donor's currency (10,000 USD from overseas in a VND campaign):
+        # contributions in that currency fulfil it, by their original amount.
         currency = pledge_in.currency or campaign.currency
-        if currency != campaign.currency:
+        if not is_known_currency(currency):
             raise Invalid.field(
-                "currency",
-                "pledge_currency_mismatch",
-                f"pledges are made in the campaign's currency ({campaign.currency})",
+                "currency", "unknown_currency", f"{currency} is not an ISO 4217 currency in use"
             )
         if pledge_in.amount is not None:
             check_amount(pledge_in.amount, currency, "amount")
@@ -107,6 +107,8 @@ def create(session: Session, campaign: Campaign, *, pledge_in: PledgeCreate) -> 
     }
     if item is not None:
         detail |= {"item_code": item.code, "quantity": detail.pop("amount")}
+    else:
+        detail["currency"] = currency
     ledger.post_entry(
         session,
         head,
@@ -162,7 +164,8 @@ def cancel(session: Session, pledge: Pledge, *, reason: str | None) -> Pledge:
 
 
 def apply_fulfilment(pledge: Pledge, delta: Decimal) -> list[Posting]:
-    """Change a pledge's fulfilled amount by `delta`; return the postings that record it.
+    """Change a pledge's fulfilled amount by `delta` (in the pledge's currency, or its item's
+    unit); return the postings that record it, in the pledge's own asset.
 
     A cancelled pledge keeps its fulfilled amount current but no longer counts in the
     pledge accounts, so it gets no postings.

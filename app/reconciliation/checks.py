@@ -18,11 +18,13 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.items.models import ASSET_PREFIX, Item
 from app.ledger import service as ledger
+from app.ledger.accounts import is_goods
 from app.ledger.books import Books, Figures
 from app.ledger.verify import verify_campaign
 from app.money import canonical
 from app.pledges.models import Pledge
 from app.reconciliation import schemas
+from app.reconciliation.records import first_mismatch
 
 ZERO = Decimal(0)
 
@@ -72,6 +74,11 @@ def kept_checks(balances: ledger.Balances, books: Books) -> list[schemas.Check]:
         schemas.Check(name=name, ok=ok, detail=detail)
         for name, (ok, detail) in zip(_INVARIANTS, money, strict=True)
     ]
+    for cur, figures in sorted(books.pledges_abroad.items()):
+        ok, detail = _asset_checks(figures, cur)[2]
+        checks[3] = schemas.Check(
+            name=checks[3].name, ok=checks[3].ok and ok, detail=f"{checks[3].detail}; {detail}"
+        )
     per_item = {asset: _asset_checks(books.goods[asset], asset) for asset in sorted(books.goods)}
     for index, name in enumerate(_INVARIANTS):
         results = [(asset, checks_of[index]) for asset, checks_of in per_item.items()]
@@ -108,7 +115,11 @@ def _recompute(
         pledge_stmt = pledge_stmt.where(Pledge.created_at <= as_of)
     contribution_stmt = (
         select(
-            Contribution.pledge_id, Contribution.settled_amount, Item.code, Contribution.quantity
+            Contribution.pledge_id,
+            Contribution.settled_amount,
+            Item.code,
+            Contribution.quantity,
+            Contribution.amount,
         )
         .outerjoin(Item, Item.id == Contribution.item_id)
         .where(
@@ -121,14 +132,15 @@ def _recompute(
     figures: dict[str, _Recomputed] = defaultdict(_Recomputed)
     figures[campaign.currency] = _Recomputed()
     per_pledge: dict[int, Decimal] = defaultdict(Decimal)
-    for pledge_id, settled, item_code, quantity in session.execute(contribution_stmt):
+    for pledge_id, settled, item_code, quantity, original in session.execute(contribution_stmt):
         asset, received = (
             (campaign.currency, settled) if item_code is None else (_asset(item_code), quantity)
         )
         assert received is not None  # the money_or_goods check constraint
         figures[asset].received += received
         if pledge_id is not None:
-            per_pledge[pledge_id] += received
+            # Money fulfils its pledge by its original amount, in the pledge's currency.
+            per_pledge[pledge_id] += original if item_code is None else received
 
     kept_mismatch: list[int] = []
     for pledge in session.scalars(pledge_stmt):
@@ -156,6 +168,16 @@ def full_checks(
     """Invariants 2 and 4 recomputed from the records, and 5–6 by replaying the chain."""
     recomputed, kept_mismatch = _recompute(session, campaign, as_of)
     money = recomputed.pop(campaign.currency)
+    abroad = {a: recomputed.pop(a) for a in sorted(recomputed) if not is_goods(a)}
+    abroad_ok = all(
+        abroad.get(cur, _Recomputed()).pledged == books.pledges_abroad[cur].pledged
+        and abroad.get(cur, _Recomputed()).outstanding == books.pledges_abroad[cur].receivable
+        for cur in set(abroad) | set(books.pledges_abroad)
+    )
+    abroad_note = "".join(
+        f"; pledged {canonical(r.pledged)}, outstanding {canonical(r.outstanding)} {cur}"
+        for cur, r in abroad.items()
+    )
     goods_assets = sorted(set(recomputed) | set(books.goods))
     goods_received_ok = all(recomputed[a].received == books.goods[a].received for a in goods_assets)
     goods_pledges_ok = all(
@@ -167,13 +189,15 @@ def full_checks(
         f"; kept fulfilled amounts differ for pledges {kept_mismatch}" if kept_mismatch else ""
     )
 
-    verification = verify_campaign(session, campaign.id, up_to_seq=balances.seq if as_of else None)
+    verification = verify_campaign(
+        session, campaign.id, up_to_seq=balances.seq if as_of else None, keep_details=as_of is None
+    )
     kept = {account.id: amount for account, amount in balances.accounts}
     recomputed_ok = all(
         verification.recomputed.get(acc, ZERO) == amount for acc, amount in kept.items()
     )
     first = verification.first_broken
-    return [
+    checks = [
         schemas.Check(
             name="received_equals_contributions_recomputed",
             ok=money.received == books.money.received,
@@ -182,10 +206,11 @@ def full_checks(
         schemas.Check(
             name="pledges_fulfilment_recomputed",
             ok=not kept_mismatch
+            and abroad_ok
             and money.pledged == books.money.pledged
             and money.outstanding == books.money.receivable,
             detail=f"pledges give pledged {canonical(money.pledged)}, outstanding "
-            f"{canonical(money.outstanding)}{mismatch_note}",
+            f"{canonical(money.outstanding)} {campaign.currency}{abroad_note}{mismatch_note}",
         ),
         schemas.Check(
             name="goods_received_equals_contributions_recomputed",
@@ -224,6 +249,19 @@ def full_checks(
             else f"broken at entry {first.seq if first else '?'}: {first.detail if first else ''}",
         ),
     ]
+    if as_of is None:  # rows hold their present state: compared with the whole chain only
+        mismatch = first_mismatch(session, campaign, verification)
+        checks.append(
+            schemas.Check(
+                name="records_match_entries",
+                ok=mismatch is None,
+                detail="every contribution, pledge and allocation says what its entries say, "
+                "and the audit log's last event has its entry"
+                if mismatch is None
+                else f"first mismatch: {mismatch.detail}",
+            )
+        )
+    return checks
 
 
 def rolled_up_checks(per_campaign: list[tuple[str, list[schemas.Check]]]) -> list[schemas.Check]:

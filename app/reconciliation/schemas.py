@@ -27,6 +27,16 @@ class LocationLine(BaseModel):
     delivered: str
 
 
+class PledgeLine(BaseModel):
+    """Money pledges in one currency: never added to another currency's."""
+
+    currency: str
+    pledged: str
+    fulfilled: str = Field(description="Received against these pledges, by original amount.")
+    outstanding: str
+    over_fulfilled: str
+
+
 class Money(BaseModel):
     pledged: str
     outstanding_pledges: str
@@ -38,6 +48,10 @@ class Money(BaseModel):
     pledges_count: int
     contributions_count: int
     received_by_currency: list[CurrencyLine]
+    pledges_by_currency: list[PledgeLine] = Field(
+        description="Pledged, fulfilled and outstanding per pledge currency, the campaign's "
+        "first; `pledged` and `outstanding_pledges` above are its currency's line only."
+    )
     by_location: list[LocationLine]
 
 
@@ -75,7 +89,12 @@ class ChildLedger(BaseModel):
 
 class Reconciliation(BaseModel):
     campaign: CampaignHeader
-    as_of: str
+    as_of: str = Field(description="Recording time: what the books said then.")
+    until: str | None = Field(
+        None,
+        description="With ?until=: the business date (a Vietnamese day, inclusive) the figures "
+        "are cut at. Absent otherwise.",
+    )
     money: Money
     goods: list[GoodsLine]
     checks: list[Check]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign
+from app.dates import not_in_future
 from app.errors import Invalid
 from app.items import service as item_service
 from app.items.models import ASSET_PREFIX
@@ -35,6 +36,7 @@ from app.reconciliation.checks import (
     kept_checks,
     rolled_up_checks,
 )
+from app.reconciliation.until import books_until
 
 ZERO = Decimal(0)
 
@@ -56,6 +58,25 @@ def _by_currency(books: Books) -> list[schemas.CurrencyLine]:
             )
         )
     return lines
+
+
+def _pledge_line(currency: str, figures: Figures) -> schemas.PledgeLine:
+    return schemas.PledgeLine(
+        currency=currency,
+        pledged=canonical(figures.pledged),
+        fulfilled=canonical(figures.fulfilled),
+        outstanding=canonical(figures.receivable),
+        over_fulfilled=canonical(-figures.excess),
+    )
+
+
+def _pledges_by_currency(books: Books) -> list[schemas.PledgeLine]:
+    """The campaign's currency first, then every other pledge currency that still counts."""
+    return [_pledge_line(books.currency, books.money)] + [
+        _pledge_line(currency, figures)
+        for currency, figures in sorted(books.pledges_abroad.items())
+        if not figures.is_empty
+    ]
 
 
 def _by_location(session: Session, figures: Figures) -> list[schemas.LocationLine]:
@@ -125,11 +146,44 @@ def _goods_lines(session: Session, books: Books) -> list[schemas.GoodsLine]:
 
 @dataclass
 class _Part:
-    """One campaign's share of a (possibly rolled-up) reconciliation."""
+    """One campaign's share of a (possibly rolled-up) reconciliation: its kept books (what
+    the checks read) and the books its figures come from (the same, unless `until`)."""
 
     campaign: Campaign
     balances: ledger.Balances
     books: Books
+    figures: Books
+    pledges_count: int
+    contributions_count: int
+
+
+def _part(
+    session: Session,
+    campaign: Campaign,
+    balances: ledger.Balances,
+    currency: str,
+    until: date | None,
+    as_of: datetime | None,
+) -> _Part:
+    books = read_books(balances.accounts, currency)
+    if until is None:
+        return _Part(
+            campaign,
+            balances,
+            books,
+            books,
+            balances.pledges_count,
+            balances.contributions_count,
+        )
+    dated = books_until(session, campaign, currency, until=until, as_of=as_of)
+    return _Part(
+        campaign,
+        balances,
+        books,
+        dated.books,
+        dated.pledges_count,
+        dated.contributions_count,
+    )
 
 
 def reconcile(
@@ -139,10 +193,15 @@ def reconcile(
     as_of: datetime | None,
     verify_full: bool,
     include_children: bool = False,
+    until: date | None = None,
 ) -> schemas.Reconciliation:
     """The campaign's reconciliation as recorded at `as_of` (now when omitted); with
-    `include_children`, its sub-campaigns' figures are added in and each is checked too."""
+    `until`, its figures count only what the records date on or before that day (the
+    checks still read the books as recorded at `as_of`); with `include_children`, its
+    sub-campaigns' figures are added in and each is checked too."""
     as_of = checked_as_of(as_of)
+    if until is not None:
+        not_in_future(until, "until")
     balances = ledger.balances(session, campaign.id, as_of=as_of)
     if balances.seq == 0:
         raise Invalid.field(
@@ -151,23 +210,19 @@ def reconcile(
             f"campaign {campaign.code!r} was not yet recorded at {as_of}",
         )
     header = _header(session, campaign, balances.seq)
-    parts = [_Part(campaign, balances, read_books(balances.accounts, header.currency))]
+    parts = [_part(session, campaign, balances, header.currency, until, as_of)]
     if include_children:
         for child in campaigns.descendants(session, campaign):
             child_balances = ledger.balances(session, child.id, as_of=as_of)
             if child_balances.seq:  # a sub-campaign recorded after as_of counts nowhere yet
-                parts.append(
-                    _Part(
-                        child, child_balances, read_books(child_balances.accounts, header.currency)
-                    )
-                )
+                parts.append(_part(session, child, child_balances, header.currency, until, as_of))
     per_part = []
     for part in parts:
         checks = kept_checks(part.balances, part.books)
         if verify_full:
             checks += full_checks(session, part.campaign, part.balances, part.books, as_of)
         per_part.append(checks)
-    books = merge_books([p.books for p in parts]) if len(parts) > 1 else parts[0].books
+    books = merge_books([p.figures for p in parts]) if len(parts) > 1 else parts[0].figures
     money = books.money
     moment = as_of or max(
         (p.balances.recorded_at for p in parts if p.balances.recorded_at), default=None
@@ -176,6 +231,7 @@ def reconcile(
     return schemas.Reconciliation(
         campaign=header,
         as_of=rfc3339(moment),
+        until=until.isoformat() if until else None,
         money=schemas.Money(
             pledged=canonical(money.pledged),
             outstanding_pledges=canonical(money.receivable),
@@ -184,9 +240,10 @@ def reconcile(
             allocated=canonical(money.allocated),
             delivered=canonical(money.delivered),
             available=canonical(money.received - money.allocated),
-            pledges_count=sum(p.balances.pledges_count for p in parts),
-            contributions_count=sum(p.balances.contributions_count for p in parts),
+            pledges_count=sum(p.pledges_count for p in parts),
+            contributions_count=sum(p.contributions_count for p in parts),
             received_by_currency=_by_currency(books),
+            pledges_by_currency=_pledges_by_currency(books),
             by_location=_by_location(session, money),
         ),
         goods=_goods_lines(session, books),

@@ -144,10 +144,16 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 
 
 def _open_pledges(session: Session, campaign: Campaign) -> list[Pledge]:
-    # Money naming a cancelled pledge is recorded unpledged, as POST /contributions requires.
+    # Money naming a cancelled pledge is recorded unpledged, as POST /contributions requires;
+    # so is money naming a pledge in another currency (or of goods): a statement's credits
+    # are in the campaign's currency, and a pledge is fulfilled in its own.
     stmt = (
         select(Pledge)
-        .where(Pledge.campaign_id == campaign.id, Pledge.cancelled_at.is_(None))
+        .where(
+            Pledge.campaign_id == campaign.id,
+            Pledge.cancelled_at.is_(None),
+            Pledge.currency == campaign.currency,
+        )
         .options(*pledge_relations())
         .execution_options(populate_existing=True)
     )

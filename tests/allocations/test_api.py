@@ -1,5 +1,7 @@
 from datetime import date, timedelta
 
+from sqlalchemy import text
+
 from tests.support import factories as f
 
 
@@ -19,7 +21,7 @@ def test_allocate_deliver_and_reconcile(client):
             json={
                 "delivered_on": "2022-10-20",
                 "evidence_url": "https://example.org/bien-ban.pdf",
-                "note": "Đã bàn giao",
+                "delivery_note": "Đã bàn giao",
             },
         ),
         200,
@@ -149,3 +151,74 @@ def test_list_filters_by_status_and_location(client):
     assert [
         x["id"] for x in client.get(path, params={"location_id": place["id"]}).json()["items"]
     ] == [a["id"]]
+
+
+def test_a_delivery_is_not_dated_before_its_allocation_or_the_campaign(client):
+    c = f.campaign(client, starts_on="2022-10-01")
+    f.contribution(client, c["code"], 1_000_000)
+    place = f.location(client, "Xã Mường Típ", "commune")
+    path = f"/v1/campaigns/{c['code']}/allocations"
+    body = {"location_id": place["id"], "amount": "100", "purpose": "Hỗ trợ"}
+    for allocated_on, code in (
+        ("2022-09-30", "allocated_before_campaign_start"),
+        ((date.today() + timedelta(days=2)).isoformat(), "date_in_future"),
+    ):
+        refused = client.post(path, json=body | {"allocated_on": allocated_on})
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["code"], refused.json()["errors"][0]["field"]) == (
+            code,
+            "allocated_on",
+        )
+    a = f.ok(client.post(path, json=body | {"allocated_on": "2022-10-12"}))
+    assert a["allocated_on"] == "2022-10-12"
+    refused = client.post(f"/v1/allocations/{a['id']}/deliver", json={"delivered_on": "2022-10-11"})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "delivered_before_allocated"
+    assert f.ok(client.get(f"/v1/allocations/{a['id']}"), 200)["status"] == "allocated"
+    delivered = f.ok(
+        client.post(f"/v1/allocations/{a['id']}/deliver", json={"delivered_on": "2022-10-12"}), 200
+    )
+    assert (delivered["status"], delivered["delivered_on"]) == ("delivered", "2022-10-12")
+    today = f.ok(client.post(path, json=body))  # allocated_on defaults to today in Vietnam
+    assert today["allocated_on"] in {(date.today() + timedelta(days=d)).isoformat() for d in (0, 1)}
+
+
+def test_delivery_before_a_campaigns_start_is_refused(client, db):
+    """An allocation recorded before the campaign's start moved (or before dates were
+    checked) still cannot be delivered before the start."""
+    c = f.campaign(client)
+    f.contribution(client, c["code"], 1_000_000)
+    a = f.allocation(client, c["code"], f.location(client)["id"], 100, allocated_on="2022-10-01")
+    with db.engine.begin() as conn:  # a start set after the allocation was recorded
+        conn.execute(
+            text("UPDATE campaigns SET starts_on = '2022-10-10' WHERE code = :c"), {"c": c["code"]}
+        )
+    refused = client.post(f"/v1/allocations/{a['id']}/deliver", json={"delivered_on": "2022-10-05"})
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "delivered_before_campaign_start"
+
+
+def test_delivery_note_has_one_name_in_and_out(client):
+    c, place = _funded(client)
+    first, second, third = (f.allocation(client, c["code"], place["id"], 100) for _ in range(3))
+    answered = f.ok(
+        client.post(
+            f"/v1/allocations/{first['id']}/deliver",
+            json={"delivered_on": "2022-10-20", "delivery_note": "Đã bàn giao"},
+        ),
+        200,
+    )
+    assert answered["delivery_note"] == "Đã bàn giao"
+    old_name = f.ok(
+        client.post(
+            f"/v1/allocations/{second['id']}/deliver",
+            json={"delivered_on": "2022-10-20", "note": "Tên cũ"},
+        ),
+        200,
+    )
+    assert old_name["delivery_note"] == "Tên cũ"  # the deprecated name is still read
+    both = client.post(
+        f"/v1/allocations/{third['id']}/deliver",
+        json={"delivered_on": "2022-10-20", "note": "a", "delivery_note": "b"},
+    )
+    assert both.status_code == 422 and both.json()["code"] == "delivery_note_twice"

@@ -44,6 +44,7 @@ def test_items_are_created_listed_and_searched(client):
         ({"code": "goat", "name": "Dê", "unit": "con", "id": 7}, 422, "validation_failed"),
         ({"code": "goat", "name": "Dê\x00", "unit": "con"}, 422, "validation_failed"),
         ({"code": "breeding-goat", "name": "Dê", "unit": "con"}, 409, "item_code_taken"),
+        ({"code": "goat", "name": "Dê", "unit": "đàn"}, 422, "unit_unknown"),
     ],
 )
 def test_item_validation(client, body, status, code):
@@ -114,6 +115,42 @@ def test_goods_pledge_contribution_allocation_and_delivery(client, goats_campaig
     assert f.checks_ok(f.reconciliation(client, code, verify="full"))
 
 
+@pytest.mark.parametrize(
+    ("unit", "decimals", "accepted", "refused", "code"),
+    [
+        ("con", 0, "2", "1.5", "quantity_not_whole"),
+        ("Thùng", 0, "12.000", "0.5", "quantity_not_whole"),
+        ("chiếc", 0, "3", "2.25", "quantity_not_whole"),
+        ("kg", 3, "2.125", "0.0005", "quantity_precision_exceeded"),
+        ("lít", 3, "0.5", "1.2345", "quantity_precision_exceeded"),
+    ],
+)
+def test_an_items_unit_says_whole_or_measured(client, unit, decimals, accepted, refused, code):
+    """1.5 breeding goats is a typing mistake; 2.125 kg of rice is not (issue 10, item 7)."""
+    c = f.campaign(client)
+    made = f.item(client, code="thing", unit=unit)
+    assert made["quantity_decimals"] == decimals
+    donor = f.donor(client)
+    for path, body in (
+        ("contributions", {"received_on": "2022-10-06"}),
+        ("pledges", {"donor_id": donor["id"]}),
+        ("allocations", {"location_id": f.location(client)["id"], "purpose": "x"}),
+    ):
+        response = client.post(
+            f"/v1/campaigns/{c['code']}/{path}",
+            json={"item_code": "thing", "quantity": refused, **body},
+        )
+        assert response.status_code == 422, response.text
+        assert (response.json()["code"], response.json()["errors"][0]["field"]) == (
+            code,
+            "quantity",
+        )
+    f.goods_contribution(client, c["code"], "thing", accepted)
+    assert f.goods_line(f.reconciliation(client, c["code"]), "thing")["received"] == str(
+        Decimal(accepted).normalize()
+    )
+
+
 def test_fractional_quantities_are_exact(client):
     c = f.campaign(client)
     f.item(client, code="rice", name="Gạo", unit="kg")
@@ -128,7 +165,7 @@ def test_fractional_quantities_are_exact(client):
         json={
             "location_id": ky_son["id"],
             "item_code": "rice",
-            "quantity": "0.000001",
+            "quantity": "0.001",
             "purpose": "x",
         },
     )
@@ -244,7 +281,7 @@ def test_several_items_are_reported_one_line_each(client):
         (
             {"item_code": "breeding-goat", "quantity": "0.0000001"},
             "quantity",
-            "quantity_precision_exceeded",
+            "quantity_not_whole",
         ),
         (
             {"item_code": "breeding-goat", "quantity": "5", "estimated_value": "100.5"},
@@ -314,8 +351,9 @@ def test_database_refuses_a_row_that_is_both_money_and_goods(client, goats_campa
     place = f.location(client, "Huyện Tân Kỳ")
     insert = text(
         "INSERT INTO allocations (campaign_id, location_id, amount, currency, item_id, "
-        "quantity, purpose, status, created_at) SELECT campaign_id, :place, :amount, :currency, "
-        "item_id, '5', 'x', 'allocated', recorded_at FROM contributions WHERE id = :id"
+        "quantity, purpose, status, allocated_on, created_at) SELECT campaign_id, :place, "
+        ":amount, :currency, item_id, '5', 'x', 'allocated', received_on, recorded_at "
+        "FROM contributions WHERE id = :id"
     )
     row = {"id": contribution["id"], "place": place["id"]}
     for money in ({"amount": "5", "currency": "VND"}, {"amount": "5", "currency": None}):

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerPosting
 from tests.support import factories as f
+from tests.support.database import without_append_only_triggers
 
 
 def _story(client):
@@ -75,20 +76,10 @@ def test_verify_names_a_tampered_kept_balance(client, db):
     assert "received_equals_contributions" in failed  # cash no longer equals received − allocated
 
 
-def _without_triggers(db, conn):
-    """What a database administrator could do: switch the append-only triggers off."""
-    if db.is_sqlite:
-        for table in ("ledger_entries", "ledger_postings"):
-            for action in ("update", "delete"):
-                conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
-    else:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-
-
 def test_verify_names_an_entry_edited_with_triggers_off(client, db):
     code, _ = _story(client)
     with db.engine.begin() as conn:
-        _without_triggers(db, conn)
+        without_append_only_triggers(db, conn)
         conn.execute(text("UPDATE ledger_postings SET amount = amount * 2 WHERE seq = 4"))
     report = f.ok(client.get("/v1/audit/verify"), 200)
     assert report["ok"] is False
@@ -101,7 +92,7 @@ def test_verify_names_an_entry_edited_with_triggers_off(client, db):
 def test_verify_names_a_deleted_entry(client, db):
     _story(client)
     with db.engine.begin() as conn:
-        _without_triggers(db, conn)
+        without_append_only_triggers(db, conn)
         entry_id = conn.execute(text("SELECT id FROM ledger_entries WHERE seq = 3")).scalar_one()
         conn.execute(text("DELETE FROM ledger_postings WHERE entry_id = :e"), {"e": entry_id})
         conn.execute(text("DELETE FROM ledger_entries WHERE id = :e"), {"e": entry_id})

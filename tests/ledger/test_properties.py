@@ -6,10 +6,15 @@ The model below is plain `Decimal` arithmetic over the test's own records of wha
 sent and what the API accepted; it never calls app code. Its figures follow DESIGN.md
 ("Money and quantities", "The ledger underneath", "Reconciliation JSON"):
 
-- pledged / pledges_count: pledges that are not cancelled;
-- outstanding_pledges: Σ over those pledges of max(0, amount − fulfilled), where a
-  pledge's fulfilled amount is the settled amounts of its non-reversed contributions
-  (over-fulfilment is not outstanding, and not negative outstanding either);
+- pledged / pledges_count: pledges that are not cancelled (pledged: those in VND; the
+  count: money pledges in any currency);
+- outstanding_pledges: Σ over those VND pledges of max(0, amount − fulfilled), where a
+  pledge's fulfilled amount is the original amounts of its non-reversed contributions,
+  which are in the pledge's own currency (over-fulfilment is not outstanding, and not
+  negative outstanding either);
+- pledges_by_currency: pledged, fulfilled, outstanding and over-fulfilled per pledge
+  currency, VND first, then each other currency with a pledge that is not cancelled;
+  a contribution in another currency than its pledge is refused;
 - received / contributions_count: non-reversed contributions (settled amounts), whatever
   their pledge's state; unpledged_received: those recorded without a pledge;
 - allocated: allocations not cancelled (delivered ones included); delivered: delivered
@@ -20,7 +25,12 @@ sent and what the API accepted; it never calls app code. Its figures follow DESI
 - goods: the same figures per item, in the item's unit (goats counted whole, rice in kg
   to the gram), one line per item with anything pledged, received or allocated, sorted by
   code; on_hand = received − allocated never below zero; estimated_value sums the
-  estimates of its non-reversed contributions; goods never change a money figure.
+  estimates of its non-reversed contributions; goods never change a money figure;
+  1.5 goats or rice to a tenth of a gram is refused;
+- `until` (a business date): only contributions received, and allocations allocated
+  (delivered) on or before it count; pledges all count, fulfilled by what was received
+  by then; reversals and cancellations count on every day. Allocations are dated on or
+  after the campaign's start, deliveries on or after their allocation.
 
 A refused request (409) must write nothing: the ledger's entry count is modelled too.
 
@@ -50,11 +60,16 @@ from hypothesis.stateful import (
 )
 
 ZERO = Decimal(0)
+ANY = object()  # `live_contributions` of money and goods alike
 CAMPAIGN_CURRENCY = "VND"
 # ISO 4217 minor units of the foreign currencies kiều bào send.
 FOREIGN_MINOR_UNITS = {"AUD": 2, "EUR": 2, "JPY": 0, "USD": 2}
-RECEIVED_ON = "2024-09-10"
-DELIVERED_ON = "2024-09-20"
+STARTS_ON = "2024-09-08"
+RECEIVED_ON = ("2024-09-08", "2024-09-10", "2024-09-14")
+ALLOCATED_ON = ("2024-09-07", "2024-09-09", "2024-09-12", "2024-09-15")  # the 7th is too early
+DELIVERED_ON = ("2024-09-11", "2024-09-16", "2024-09-20")
+# Business dates the reconciliation is asked about (None: no `until`, the kept balances).
+UNTILS = (None, "2024-09-07", "2024-09-09", "2024-09-10", "2024-09-12", "2024-09-14", "2024-09-16")
 FULL_VERIFY_EVERY = 5
 SNAPSHOT_EVERY = 7
 
@@ -93,6 +108,7 @@ class PledgeRecord:
     amount: Decimal
     cancelled: bool = False
     item: str | None = None
+    currency: str | None = CAMPAIGN_CURRENCY  # None for goods
 
 
 @dataclass
@@ -105,6 +121,7 @@ class ContributionRecord:
     reversed: bool = False
     item: str | None = None
     estimated: Decimal = ZERO
+    received_on: str = RECEIVED_ON[0]
 
 
 @dataclass
@@ -114,6 +131,8 @@ class AllocationRecord:
     amount: Decimal
     status: str = "allocated"  # allocated → delivered, or cancelled
     item: str | None = None
+    allocated_on: str = ALLOCATED_ON[1]
+    delivered_on: str | None = None
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -139,7 +158,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @initialize()
     def open_campaign(self) -> None:
         self.code = f"prop-{uuid.uuid4().hex[:16]}"
-        body = {"code": self.code, "title": "Ủng hộ đồng bào Kỳ Sơn bị lũ quét", "kind": "flood"}
+        body = {
+            "code": self.code,
+            "title": "Ủng hộ đồng bào Kỳ Sơn bị lũ quét",
+            "kind": "flood",
+            "starts_on": STARTS_ON,
+        }
         self.expect(self.client.post("/v1/campaigns", json=body), 201)
         opened = self.expect(
             self.client.patch(f"/v1/campaigns/{self.code}", json={"status": "open"}), 200
@@ -195,46 +219,58 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --------------------------------------------------------------- the model
 
-    def fulfilled(self, pledge_id: int) -> Decimal:
+    def fulfilled(self, pledge_id: int, until: str | None = None) -> Decimal:
+        """Original amounts (in the pledge's currency), or quantities, received for it."""
         return sum(
-            (
-                c.settled
-                for c in self.contributions.values()
-                if c.pledge_id == pledge_id and not c.reversed
-            ),
+            (c.amount for c in self.live_contributions(ANY, until) if c.pledge_id == pledge_id),
             ZERO,
         )
 
-    def live_contributions(self, item: str | None = None) -> list[ContributionRecord]:
-        return [c for c in self.contributions.values() if not c.reversed and c.item == item]
+    def live_contributions(
+        self, item: str | object | None = None, until: str | None = None
+    ) -> list[ContributionRecord]:
+        """Not reversed, received by `until` (ISO dates compare as text), of `item`."""
+        return [
+            c
+            for c in self.contributions.values()
+            if not c.reversed
+            and (item is ANY or c.item == item)
+            and (until is None or c.received_on <= until)
+        ]
 
     def live_pledges(self, item: str | None = None) -> list[PledgeRecord]:
         return [p for p in self.pledges.values() if not p.cancelled and p.item == item]
 
-    def allocations_of(self, item: str | None, *statuses: str) -> Decimal:
-        return sum(
-            (
-                a.amount
-                for a in self.allocations.values()
-                if a.item == item and a.status in statuses
-            ),
-            ZERO,
-        )
+    def allocations_of(self, item: str | None, *statuses: str, until: str | None = None) -> Decimal:
+        """Allocations of `item` in `statuses` as they stood on `until`: allocated by then,
+        and delivered only if delivered by then."""
+        total = ZERO
+        for a in self.allocations.values():
+            if a.item != item or a.status == "cancelled":
+                continue
+            if until is not None and a.allocated_on > until:
+                continue
+            delivered = a.status == "delivered" and (
+                until is None or (a.delivered_on is not None and a.delivered_on <= until)
+            )
+            if ("delivered" if delivered else "allocated") in statuses:
+                total += a.amount
+        return total
 
-    def received(self, item: str | None = None) -> Decimal:
-        return sum((c.settled for c in self.live_contributions(item)), ZERO)
+    def received(self, item: str | None = None, until: str | None = None) -> Decimal:
+        return sum((c.settled for c in self.live_contributions(item, until)), ZERO)
 
-    def allocated(self, item: str | None = None) -> Decimal:
-        return self.allocations_of(item, "allocated", "delivered")
+    def allocated(self, item: str | None = None, until: str | None = None) -> Decimal:
+        return self.allocations_of(item, "allocated", "delivered", until=until)
 
     def available(self, item: str | None = None) -> Decimal:
         return self.received(item) - self.allocated(item)
 
-    def expected_goods(self) -> list[dict[str, Any]]:
+    def expected_goods(self, until: str | None = None) -> list[dict[str, Any]]:
         lines = []
         for kind, code in sorted(self.items.items(), key=lambda pair: pair[1]):
             pledged = sum((p.amount for p in self.live_pledges(kind)), ZERO)
-            received, allocated = self.received(kind), self.allocated(kind)
+            received, allocated = self.received(kind, until), self.allocated(kind, until)
             if not (pledged or received or allocated):
                 continue
             name, unit, _ = ITEMS[kind]
@@ -246,19 +282,40 @@ class LedgerMachine(RuleBasedStateMachine):
                     "pledged": text(pledged),
                     "received": text(received),
                     "allocated": text(allocated),
-                    "delivered": text(self.allocations_of(kind, "delivered")),
+                    "delivered": text(self.allocations_of(kind, "delivered", until=until)),
                     "on_hand": text(received - allocated),
                     "estimated_value": text(
-                        sum((c.estimated for c in self.live_contributions(kind)), ZERO)
+                        sum((c.estimated for c in self.live_contributions(kind, until)), ZERO)
                     ),
                 }
             )
         return lines
 
-    def expected_money(self) -> dict[str, Any]:
-        live = self.live_contributions()
+    def expected_pledge_lines(self, until: str | None) -> list[dict[str, Any]]:
         pledges = self.live_pledges()
-        delivered = self.allocations_of(None, "delivered")
+        currencies = sorted({p.currency for p in pledges if p.currency != CAMPAIGN_CURRENCY})
+        lines = []
+        for currency in [CAMPAIGN_CURRENCY, *currencies]:
+            mine = [p for p in pledges if p.currency == currency]
+            got = {p.id: self.fulfilled(p.id, until) for p in mine}
+            lines.append(
+                {
+                    "currency": currency,
+                    "pledged": text(sum((p.amount for p in mine), ZERO)),
+                    "fulfilled": text(sum(got.values(), ZERO)),
+                    "outstanding": text(sum((max(ZERO, p.amount - got[p.id]) for p in mine), ZERO)),
+                    "over_fulfilled": text(
+                        sum((max(ZERO, got[p.id] - p.amount) for p in mine), ZERO)
+                    ),
+                }
+            )
+        return lines
+
+    def expected_money(self, until: str | None = None) -> dict[str, Any]:
+        live = self.live_contributions(None, until)
+        pledges = self.live_pledges()
+        vnd_pledges = [p for p in pledges if p.currency == CAMPAIGN_CURRENCY]
+        delivered = self.allocations_of(None, "delivered", until=until)
         by_currency: dict[str, tuple[Decimal, Decimal]] = {CAMPAIGN_CURRENCY: (ZERO, ZERO)}
         for c in live:
             amount, settled = by_currency.get(c.currency, (ZERO, ZERO))
@@ -268,10 +325,21 @@ class LedgerMachine(RuleBasedStateMachine):
             here = [
                 a
                 for a in self.allocations.values()
-                if a.location_id == location_id and a.item is None
+                if a.location_id == location_id
+                and a.item is None
+                and a.status != "cancelled"
+                and (until is None or a.allocated_on <= until)
             ]
-            allocated_here = sum((a.amount for a in here if a.status != "cancelled"), ZERO)
-            delivered_here = sum((a.amount for a in here if a.status == "delivered"), ZERO)
+            allocated_here = sum((a.amount for a in here), ZERO)
+            delivered_here = sum(
+                (
+                    a.amount
+                    for a in here
+                    if a.status == "delivered"
+                    and (until is None or (a.delivered_on or "9") <= until)
+                ),
+                ZERO,
+            )
             if allocated_here == 0 and delivered_here == 0:
                 continue
             by_location.append(
@@ -282,22 +350,24 @@ class LedgerMachine(RuleBasedStateMachine):
                     "delivered": text(delivered_here),
                 }
             )
+        received = self.received(None, until)
         return {
-            "pledged": text(sum((p.amount for p in pledges), ZERO)),
+            "pledged": text(sum((p.amount for p in vnd_pledges), ZERO)),
             "outstanding_pledges": text(
-                sum((max(ZERO, p.amount - self.fulfilled(p.id)) for p in pledges), ZERO)
+                sum((max(ZERO, p.amount - self.fulfilled(p.id, until)) for p in vnd_pledges), ZERO)
             ),
-            "received": text(self.received()),
+            "received": text(received),
             "unpledged_received": text(sum((c.settled for c in live if c.pledge_id is None), ZERO)),
-            "allocated": text(self.allocated()),
+            "allocated": text(self.allocated(None, until)),
             "delivered": text(delivered),
-            "available": text(self.available()),
+            "available": text(received - self.allocated(None, until)),
             "pledges_count": len(pledges),
             "contributions_count": len(live),
             "received_by_currency": [
                 {"currency": code, "amount": text(amount), "settled_amount": text(settled)}
                 for code, (amount, settled) in sorted(by_currency.items())
             ],
+            "pledges_by_currency": self.expected_pledge_lines(until),
             "by_location": by_location,
         }
 
@@ -313,6 +383,7 @@ class LedgerMachine(RuleBasedStateMachine):
             status = "open"
         return {
             "amount": None if pledge.item else text(pledge.amount),
+            "currency": pledge.currency,
             "quantity": text(pledge.amount) if pledge.item else None,
             "item_code": self.items[pledge.item] if pledge.item else None,
             "fulfilled_amount": text(fulfilled),
@@ -336,6 +407,22 @@ class LedgerMachine(RuleBasedStateMachine):
         assert created["amount"] == text(value)
         assert created["status"] == "open"
         self.pledges[created["id"]] = PledgeRecord(created["id"], donor_id, value)
+        self.entries += 1
+
+    @rule(data=st.data(), currency=st.sampled_from(sorted(FOREIGN_MINOR_UNITS)))
+    def create_foreign_pledge(self, data: st.DataObject, currency: str) -> None:
+        """A kiều bào pledges in their own currency: it stays in it."""
+        donor_id = data.draw(st.sampled_from(self.donors), label="donor")
+        minor_units = data.draw(st.integers(min_value=1, max_value=10**9), label="minor_units")
+        value = Decimal(minor_units).scaleb(-FOREIGN_MINOR_UNITS[currency])
+        body = {"donor_id": donor_id, "amount": text(value), "currency": currency}
+        created = self.expect(
+            self.client.post(f"/v1/campaigns/{self.code}/pledges", json=body), 201
+        )
+        assert (created["amount"], created["currency"]) == (text(value), currency)
+        self.pledges[created["id"]] = PledgeRecord(
+            created["id"], donor_id, value, currency=currency
+        )
         self.entries += 1
 
     @precondition(lambda self: self.pledges)
@@ -373,9 +460,10 @@ class LedgerMachine(RuleBasedStateMachine):
         settled: Decimal,
         extra: dict[str, Any],
     ) -> None:
+        received_on = data.draw(st.sampled_from(RECEIVED_ON), label="received_on")
         body: dict[str, Any] = {
             "amount": self.amount_field(data, amount) if currency == "VND" else text(amount),
-            "received_on": RECEIVED_ON,
+            "received_on": received_on,
             "method": data.draw(st.sampled_from(["bank_transfer", "cash", "e_wallet"])),
             **extra,
         }
@@ -386,7 +474,7 @@ class LedgerMachine(RuleBasedStateMachine):
         elif data.draw(st.booleans(), label="named"):
             body["donor_id"] = data.draw(st.sampled_from(self.donors), label="donor")
         response = self.client.post(f"/v1/campaigns/{self.code}/contributions", json=body)
-        if not self.pledge_accepts(response, pledge, None):
+        if not self.pledge_accepts(response, pledge, None, currency):
             return
         created = self.expect(response, 201)
         assert created["status"] == "recorded"
@@ -395,17 +483,31 @@ class LedgerMachine(RuleBasedStateMachine):
         assert created["settled_amount"] == text(settled)
         assert created["pledge_id"] == (pledge.id if pledge else None)
         self.contributions[created["id"]] = ContributionRecord(
-            created["id"], amount, currency, settled, pledge.id if pledge else None
+            created["id"],
+            amount,
+            currency,
+            settled,
+            pledge.id if pledge else None,
+            received_on=received_on,
         )
         self.entries += 1
 
-    def pledge_accepts(self, response: Any, pledge: PledgeRecord | None, item: str | None) -> bool:
+    def pledge_accepts(
+        self,
+        response: Any,
+        pledge: PledgeRecord | None,
+        item: str | None,
+        currency: str | None = None,
+    ) -> bool:
         """Whether a contribution against `pledge` must be recorded; checks the refusal if not."""
         if pledge is not None and pledge.cancelled:
             self.expect(response, 409, "pledge_cancelled")
             return False
         if pledge is not None and pledge.item != item:
             self.expect(response, 422, "pledge_kind_mismatch")
+            return False
+        if pledge is not None and item is None and pledge.currency != currency:
+            self.expect(response, 422, "contribution_currency_mismatch")
             return False
         return True
 
@@ -417,7 +519,8 @@ class LedgerMachine(RuleBasedStateMachine):
     ) -> Decimal:
         """Random, or exactly what the pledge still lacks, or a bit more (over-fulfilment)."""
         options = [vnd_amounts if item is None else ITEMS[item][2]]
-        if pledge is not None and not pledge.cancelled and pledge.item == item:
+        in_vnd = pledge is None or pledge.item is not None or pledge.currency == CAMPAIGN_CURRENCY
+        if pledge is not None and not pledge.cancelled and pledge.item == item and in_vnd:
             remaining = pledge.amount - self.fulfilled(pledge.id)
             if remaining > 0 and item is None:
                 options += [st.just(int(remaining)), st.integers(1, int(remaining) + 1_000)]
@@ -434,17 +537,20 @@ class LedgerMachine(RuleBasedStateMachine):
             self.client.post(f"/v1/campaigns/{self.code}/pledges", json=body), 201
         )
         assert (created["kind"], created["quantity"]) == ("goods", text(quantity))
-        self.pledges[created["id"]] = PledgeRecord(created["id"], donor_id, quantity, item=kind)
+        self.pledges[created["id"]] = PledgeRecord(
+            created["id"], donor_id, quantity, item=kind, currency=None
+        )
         self.entries += 1
 
     @rule(data=st.data(), kind=st.sampled_from(sorted(ITEMS)))
     def contribute_goods(self, data: st.DataObject, kind: str) -> None:
         pledge = self.draw_pledge(data)
         quantity = self.draw_settled(data, pledge, kind)
+        received_on = data.draw(st.sampled_from(RECEIVED_ON), label="received_on")
         body: dict[str, Any] = {
             "item_code": self.items[kind],
             "quantity": text(quantity),
-            "received_on": RECEIVED_ON,
+            "received_on": received_on,
         }
         estimated = data.draw(st.none() | st.integers(1, 10**12), label="estimated_value")
         if estimated is not None:
@@ -469,8 +575,32 @@ class LedgerMachine(RuleBasedStateMachine):
             pledge.id if pledge else None,
             item=kind,
             estimated=value,
+            received_on=received_on,
         )
         self.entries += 1
+
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(sorted(ITEMS)),
+        where=st.sampled_from(["contributions", "pledges", "allocations"]),
+    )
+    def goods_in_impossible_quantities(self, data: st.DataObject, kind: str, where: str) -> None:
+        """Half a goat, or rice to a tenth of a gram: refused, nothing written."""
+        whole = data.draw(st.integers(0, 200), label="whole")
+        if kind == "goat":
+            quantity, code = Decimal(whole) + Decimal("0.5"), "quantity_not_whole"
+        else:
+            tenths = data.draw(st.integers(1, 9), label="tenth_of_a_gram")
+            quantity = Decimal(whole) + Decimal(tenths).scaleb(-4)
+            code = "quantity_precision_exceeded"
+        body: dict[str, Any] = {"item_code": self.items[kind], "quantity": text(quantity)}
+        body |= {
+            "contributions": {"received_on": RECEIVED_ON[0]},
+            "pledges": {"donor_id": self.donors[0]},
+            "allocations": {"location_id": min(self.locations), "purpose": "Hỗ trợ sinh kế"},
+        }[where]
+        response = self.client.post(f"/v1/campaigns/{self.code}/{where}", json=body)
+        self.expect(response, 422, code)
 
     @rule(data=st.data())
     def contribute_vnd(self, data: st.DataObject) -> None:
@@ -483,6 +613,10 @@ class LedgerMachine(RuleBasedStateMachine):
         pledge = self.draw_pledge(data)
         minor_units = data.draw(st.integers(min_value=1, max_value=10**9), label="minor_units")
         amount = Decimal(minor_units).scaleb(-FOREIGN_MINOR_UNITS[currency])
+        if pledge is not None and pledge.currency == currency and not pledge.cancelled:
+            remaining = pledge.amount - self.fulfilled(pledge.id)
+            if remaining > 0 and data.draw(st.booleans(), label="pay_what_remains"):
+                amount = remaining  # exactly fulfils it, in its own currency
         settled = self.draw_settled(data, pledge)
         extra = {"currency": currency, "settled_amount": self.amount_field(data, settled)}
         self.record_contribution(data, pledge, amount, currency, settled, extra)
@@ -525,19 +659,26 @@ class LedgerMachine(RuleBasedStateMachine):
             vnd_amounts,
         )
         amount = Decimal(data.draw(amounts, label="amount"))
+        allocated_on = data.draw(st.sampled_from(ALLOCATED_ON), label="allocated_on")
         body = {
             "location_id": location_id,
             "amount": self.amount_field(data, amount),
             "purpose": "Hỗ trợ làm nhà",
+            "allocated_on": allocated_on,
         }
         response = self.client.post(f"/v1/campaigns/{self.code}/allocations", json=body)
+        if allocated_on < STARTS_ON:
+            self.expect(response, 422, "allocated_before_campaign_start")
+            return
         if amount > available:
             self.expect(response, 409, "allocation_exceeds_available")
             return
         created = self.expect(response, 201)
         assert created["status"] == "allocated"
-        assert created["amount"] == text(amount)
-        self.allocations[created["id"]] = AllocationRecord(created["id"], location_id, amount)
+        assert (created["amount"], created["allocated_on"]) == (text(amount), allocated_on)
+        self.allocations[created["id"]] = AllocationRecord(
+            created["id"], location_id, amount, allocated_on=allocated_on
+        )
         self.entries += 1
 
     @rule(data=st.data(), kind=st.sampled_from(sorted(ITEMS)))
@@ -548,11 +689,13 @@ class LedgerMachine(RuleBasedStateMachine):
         if on_hand > 0:
             options += [st.just(on_hand), st.just(on_hand), st.just(on_hand + 1)]
         quantity = data.draw(st.one_of(*options), label="quantity")
+        allocated_on = data.draw(st.sampled_from(ALLOCATED_ON[1:]), label="allocated_on")
         body = {
             "location_id": location_id,
             "item_code": self.items[kind],
             "quantity": text(quantity),
             "purpose": "Hỗ trợ sinh kế",
+            "allocated_on": allocated_on,
         }
         response = self.client.post(f"/v1/campaigns/{self.code}/allocations", json=body)
         if quantity > on_hand:
@@ -561,7 +704,7 @@ class LedgerMachine(RuleBasedStateMachine):
         created = self.expect(response, 201)
         assert (created["kind"], created["quantity"]) == ("goods", text(quantity))
         self.allocations[created["id"]] = AllocationRecord(
-            created["id"], location_id, quantity, item=kind
+            created["id"], location_id, quantity, item=kind, allocated_on=allocated_on
         )
         self.entries += 1
 
@@ -580,13 +723,18 @@ class LedgerMachine(RuleBasedStateMachine):
         allocation = data.draw(
             st.sampled_from(sorted(self.allocations.values(), key=lambda a: a.id))
         )
+        delivered_on = data.draw(st.sampled_from(DELIVERED_ON), label="delivered_on")
         response = self.client.post(
-            f"/v1/allocations/{allocation.id}/deliver", json={"delivered_on": DELIVERED_ON}
+            f"/v1/allocations/{allocation.id}/deliver", json={"delivered_on": delivered_on}
         )
-        if self.expect_open_allocation(response, allocation):
-            assert self.expect(response, 200)["status"] == "delivered"
-            allocation.status = "delivered"
-            self.entries += 1
+        if not self.expect_open_allocation(response, allocation):
+            return
+        if delivered_on < allocation.allocated_on:
+            self.expect(response, 422, "delivered_before_allocated")
+            return
+        assert self.expect(response, 200)["status"] == "delivered"
+        allocation.status, allocation.delivered_on = "delivered", delivered_on
+        self.entries += 1
 
     @precondition(lambda self: self.allocations)
     @rule(data=st.data())
@@ -625,6 +773,15 @@ class LedgerMachine(RuleBasedStateMachine):
         assert body["campaign"]["currency"] == CAMPAIGN_CURRENCY
         if not full and self.checks_run % SNAPSHOT_EVERY == 0:
             self.snapshots.append((body["as_of"], response.content))
+        until = UNTILS[self.checks_run % len(UNTILS)]
+        if until is not None:
+            self.matches_model_until(until)
+
+    def matches_model_until(self, until: str) -> None:
+        body = self.reconciliation(until=until)
+        assert body["until"] == until
+        assert body["money"] == self.expected_money(until), f"until {until}"
+        assert body["goods"] == self.expected_goods(until), f"until {until}"
 
     def teardown(self) -> None:
         if not self.code:
@@ -635,6 +792,8 @@ class LedgerMachine(RuleBasedStateMachine):
         assert body["goods"] == self.expected_goods()
         audit = self.expect(self.client.get("/v1/audit/verify"), 200)
         assert audit["ok"] is True, audit
+        for until in UNTILS[1:]:
+            self.matches_model_until(until)
         for pledge in self.pledges.values():
             got = self.expect(self.client.get(f"/v1/pledges/{pledge.id}"), 200)
             assert {key: got[key] for key in self.expected_pledge(pledge)} == (

@@ -51,7 +51,11 @@ def test_pledge_validation(client):
         ({"donor_id": donor["id"], "amount": "0"}, "validation_failed"),
         ({"donor_id": donor["id"], "amount": "-100"}, "validation_failed"),
         ({"donor_id": donor["id"], "amount": "abc"}, "validation_failed"),
-        ({"donor_id": donor["id"], "amount": "100", "currency": "USD"}, "pledge_currency_mismatch"),
+        ({"donor_id": donor["id"], "amount": "100", "currency": "ZZZ"}, "unknown_currency"),
+        (
+            {"donor_id": donor["id"], "amount": "12.505", "currency": "USD"},
+            "amount_precision_exceeds_currency",
+        ),
         ({"donor_id": 999, "amount": "100"}, "donor_not_found"),
         ({"donor_id": donor["id"], "amount": "100", "due_on": "2022-13-01"}, "validation_failed"),
         ({"donor_id": donor["id"], "amount": "100", "status": "fulfilled"}, "validation_failed"),
@@ -156,3 +160,71 @@ def test_list_pledges_filters_by_donor(client):
         f"/v1/campaigns/{c['code']}/pledges", params={"donor_id": second["id"]}
     ).json()
     assert [p["id"] for p in listed["items"]] == [mine["id"]]
+
+
+def test_a_pledge_in_another_currency_is_fulfilled_in_it(client):
+    """10,000 USD pledged by a kiều bào to a VND campaign: USD gifts fulfil it by their
+    original amount; a VND gift cannot; the reconciliation keeps the currencies apart."""
+    c = f.campaign(client)
+    code = c["code"]
+    donor = f.donor(client, name="Trần Văn Minh", kind="overseas_vietnamese", country="US")
+    usd = f.pledge(client, code, donor["id"], "10000", currency="USD")
+    vnd = f.pledge(client, code, donor["id"], "5000000")
+    assert (usd["currency"], usd["amount"], usd["status"]) == ("USD", "10000", "open")
+    f.contribution(
+        client, code, "4000", currency="USD", settled_amount="101000000", pledge_id=usd["id"]
+    )
+    f.contribution(client, code, "6500.50", currency="USD", fx_rate="25300", pledge_id=usd["id"])
+    refused = client.post(
+        f"/v1/campaigns/{code}/contributions",
+        json={
+            "amount": "1000000",
+            "received_on": "2022-10-05",
+            "method": "bank_transfer",
+            "pledge_id": usd["id"],
+        },
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "contribution_currency_mismatch"
+    refused = client.post(
+        f"/v1/campaigns/{code}/contributions",
+        json={
+            "amount": "100",
+            "currency": "USD",
+            "settled_amount": "2530000",
+            "received_on": "2022-10-05",
+            "method": "bank_transfer",
+            "pledge_id": vnd["id"],
+        },
+    )
+    assert refused.json()["code"] == "contribution_currency_mismatch"
+    pledge = f.ok(client.get(f"/v1/pledges/{usd['id']}"), 200)
+    # 4000 + 6500.50 USD: over-fulfilled by 500.50, never outstanding after conversion.
+    assert (pledge["fulfilled_amount"], pledge["outstanding_amount"], pledge["status"]) == (
+        "10500.5",
+        "0",
+        "fulfilled",
+    )
+    assert pledge["over_fulfilled_amount"] == "500.5"
+    body = f.reconciliation(client, code, verify="full")
+    money = body["money"]
+    assert (money["pledged"], money["outstanding_pledges"]) == ("5000000", "5000000")
+    assert money["pledges_by_currency"] == [
+        {
+            "currency": "VND",
+            "pledged": "5000000",
+            "fulfilled": "0",
+            "outstanding": "5000000",
+            "over_fulfilled": "0",
+        },
+        {
+            "currency": "USD",
+            "pledged": "10000",
+            "fulfilled": "10500.5",
+            "outstanding": "0",
+            "over_fulfilled": "500.5",
+        },
+    ]
+    # Received is settled VND only: 101,000,000 + 6,500.50 × 25,300 (= 164,462,650).
+    assert money["received"] == str(101000000 + 164462650)
+    assert f.checks_ok(body), body["checks"]

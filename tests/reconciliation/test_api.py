@@ -19,7 +19,7 @@ def _seed_story(client):
     anonymous = f.donor(client, name="Nguyễn Thị Hoa", kind="individual", anonymous=True)
     big = f.pledge(client, code, vinamilk["id"], "100000000000")
     small = f.pledge(client, code, anonymous["id"], "5000000")
-    dropped = f.pledge(client, code, tokyo["id"], "100000000")
+    dropped = f.pledge(client, code, tokyo["id"], "800000", currency="JPY")
     received = [
         f.contribution(
             client, code, "60000000000", pledge_id=big["id"], bank_reference="5000.66543"
@@ -90,6 +90,16 @@ def test_seed_story_totals_are_exact(client):
             {"currency": "JPY", "amount": "300000", "settled_amount": "49650000"},
             {"currency": "VND", "amount": "60007200000", "settled_amount": "60007200000"},
         ],
+        # The cancelled JPY pledge counts nowhere, so JPY has no line.
+        "pledges_by_currency": [
+            {
+                "currency": "VND",
+                "pledged": "100005000000",
+                "fulfilled": "60007000000",
+                "outstanding": "40000000000",
+                "over_fulfilled": "2000000",
+            }
+        ],
         "by_location": [
             {
                 "location_id": ky_son["id"],
@@ -120,8 +130,12 @@ def test_full_verification_agrees(client):
     code, _, _ = _seed_story(client)
     body = f.reconciliation(client, code, verify="full")
     names = [c["name"] for c in body["checks"]]
-    assert names[-2:] == ["kept_balances_match_entries", "hash_chain_verifies"]
-    assert len(names) == 13
+    assert names[-3:] == [
+        "kept_balances_match_entries",
+        "hash_chain_verifies",
+        "records_match_entries",
+    ]
+    assert len(names) == 14
     assert f.checks_ok(body)
     audit_events = len(f.ok(client.get("/v1/audit", params={"limit": 500}), 200)["items"])
     assert f.ok(client.get("/v1/audit/verify"), 200) == {

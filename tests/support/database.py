@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -113,3 +114,14 @@ def database_url(template_url: str, tmp_path: Path) -> str:
     path = tmp_path / "relief.db"
     shutil.copyfile(make_url(template_url).database or "", path)
     return f"sqlite:///{path}"
+
+
+def without_append_only_triggers(db: Any, conn: Any) -> None:
+    """What a database administrator could do: switch the ledger's append-only triggers off
+    (for the rest of `conn`'s transaction on PostgreSQL)."""
+    if db.is_sqlite:
+        for table in ("ledger_entries", "ledger_postings"):
+            for action in ("update", "delete"):
+                conn.execute(text(f"DROP TRIGGER {table}_no_{action}"))
+    else:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))

@@ -73,6 +73,8 @@ def allocation(
         "location_id": location_id,
         "amount": str(amount),
         "purpose": "Hỗ trợ làm nhà",
+        # Before the factories' deliveries (2022-10-10 onwards), after their gifts.
+        "allocated_on": "2022-10-06",
         **fields,
     }
     return ok(client.post(f"/v1/campaigns/{code}/allocations", json=body))
@@ -124,6 +126,7 @@ def goods_allocation(
         "item_code": item_code,
         "quantity": str(quantity),
         "purpose": "Hỗ trợ sinh kế cho hộ nghèo",
+        "allocated_on": "2022-10-06",
         **fields,
     }
     return ok(client.post(f"/v1/campaigns/{code}/allocations", json=body))
