@@ -44,6 +44,14 @@ def _with_type(column: Any, type_: Any) -> Any:
     return clone
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave the search index's own objects (`search_…`, revision 0009) out of comparisons:
+    SQLite's FTS5 table and its shadow tables, PostgreSQL's trigram index."""
+    return not (name or "").startswith("search_")
+
+
 def _url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
@@ -77,6 +85,7 @@ def _run(connection: Any) -> None:
         target_metadata=target_metadata,
         render_item=render_item,
         compare_type=compare_type,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -29,6 +29,7 @@ from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions import service as contributions
 from app.dates import today_in_vietnam
+from app.db import BULK_ROWS, refresh_statistics
 from app.errors import Invalid
 from app.money import minor_units
 from app.pledges.models import Pledge, pledge_relations
@@ -129,6 +130,10 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             },
             campaign_id=campaign.id,
         )
+        if len(ids) >= BULK_ROWS:
+            refresh_statistics(
+                session, "contributions", "ledger_entries", "ledger_postings", "audit_events"
+            )
     return report
 
 
