@@ -31,6 +31,9 @@ from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
 from app.requests import RequestIdMiddleware
 from app.statements.router import router as statements_router
+from app.transparency import interval as checkpoint_interval
+from app.transparency import router as transparency
+from app.transparency import signing
 from app.units.router import router as units_router
 
 DESCRIPTION = """
@@ -48,7 +51,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warn_without_admin_key(database)
+        signing.load()  # refuses to start with a signing key others may read
+        stop_checkpoints = checkpoint_interval.start(database)
         yield
+        stop_checkpoints.set()
         database.dispose()
 
     app = FastAPI(
@@ -80,6 +86,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         statements_router,
         units_router,
         keys_router,
+        transparency.public_router,
+        transparency.router,
+        transparency.auditor_router,
     ):
         app.include_router(router)
 

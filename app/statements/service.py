@@ -32,6 +32,7 @@ from app.pledges.models import Pledge, pledge_relations
 from app.statements.matching import PledgeMatcher
 from app.statements.parsing import parse_statement
 from app.statements.schemas import StatementReport
+from app.transparency import service as transparency
 
 
 @contextmanager
@@ -125,6 +126,8 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             },
             campaign_id=campaign.id,
         )
+        # Donors can check their gift against a signed checkpoint as soon as it is booked.
+        transparency.issue_if_signing(session, campaign, reason="statement")
     return report
 
 
