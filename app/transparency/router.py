@@ -94,7 +94,8 @@ def get_consistency_proof(
     from_size: Annotated[int, Query(alias="from", ge=1, le=2**62)],
     to_size: Annotated[int, Query(alias="to", ge=1, le=2**62)],
 ) -> schemas.ConsistencyProof:
-    """Proof that the checkpoint at `to` extends the one at `from` (both issued)."""
+    """Proof that the tree of `to` leaves extends the tree of `from` leaves (404 above the
+    latest checkpoint)."""
     campaign = service.public_campaign(session, code)
     proof = service.consistency(session, campaign, from_size, to_size)
     return schemas.ConsistencyProof(from_size=from_size, to_size=to_size, proof=_b64(proof))

@@ -344,13 +344,14 @@ def receipt_proof(session: Session, campaign: Campaign, receipt_code: str) -> In
 
 
 def consistency(session: Session, campaign: Campaign, old: int, new: int) -> list[bytes]:
-    """RFC 9162 consistency proof between two issued checkpoints' sizes (0 < old ≤ new)."""
+    """RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new`
+    (0 < old ≤ new ≤ the latest checkpoint's size; `old` need not be a checkpoint of ours:
+    an auditor may hold one from before a rewrite, or from a mirror)."""
     if not 0 < old <= new:
         raise Invalid.field(
             "from", "sizes_out_of_order", "Need 0 < from ≤ to for a consistency proof."
         )
-    at_size(session, campaign, new)
-    at_size(session, campaign, old)
+    _tree_size(session, campaign, new)
     if old == new:
         return []
     return _hashes(session, campaign.id, merkle.consistency_ranges(old, new), {})

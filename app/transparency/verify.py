@@ -137,7 +137,7 @@ class Verifier:
     def parse(cls, vkey: str) -> Verifier:
         """`<name>+<hex key ID>+<base64(type ‖ key)>`; the key ID must match the key."""
         try:
-            name, hex_id, encoded = vkey.strip().split("+")
+            name, hex_id, encoded = vkey.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             claimed = bytes.fromhex(hex_id)
         except (ValueError, binascii.Error) as exc:
