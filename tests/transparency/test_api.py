@@ -230,7 +230,10 @@ def test_auditors_register_a_key_and_cosign(client, headers_for, signing_key, tm
     ]
     url = f"/v1/campaigns/{code}/checkpoints/{issued.size}/cosignatures"
     wrong_body = verify.cosign(
-        issued.note.body.replace(f"\n{issued.size}\n", f"\n{issued.size + 1}\n"), "kiemtoan.gov.vn/relief", key, 1
+        issued.note.body.replace(f"\n{issued.size}\n", f"\n{issued.size + 1}\n"),
+        "kiemtoan.gov.vn/relief",
+        key,
+        1,
     )
     refused = client.post(url, json={"signature": wrong_body}, headers=auditor)
     assert (refused.status_code, refused.json()["code"]) == (422, "cosignature_invalid")
