@@ -327,3 +327,11 @@ def test_officers_issue_checkpoints_for_campaigns_in_reach(client, signing_key):
     officer = bearer(issue_key(database, "officer", "ky-son"))
     assert client.post(f"/v1/campaigns/{code}/checkpoints", headers=sibling).status_code == 404
     assert client.post(f"/v1/campaigns/{code}/checkpoints", headers=officer).status_code == 201
+
+
+def test_a_long_catch_up_grows_the_tree_in_rounds(client, signing_key, monkeypatch):
+    monkeypatch.setattr(transparency, "GROW_CHUNK", 3)  # rounds of 3 leaves, not 65,536
+    code, _ = campaign_with_gifts(client, 9)
+    checkpoint = opened(client, issue(client, code)["note"])
+    leaves = entry_hashes(client, code)
+    assert (checkpoint.size, checkpoint.root) == (len(leaves), ref_mth(leaves))
