@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus
@@ -28,7 +28,7 @@ from app.ledger import service as ledger
 from app.ledger.models import LedgerEntry, LedgerHead
 from app.transparency import merkle, signing
 from app.transparency.merkle import Node
-from app.transparency.models import AuditorKey, Checkpoint, Cosignature, SigningKey, TreeNode
+from app.transparency.models import AuditorKey, Checkpoint, Cosignature, SigningKey
 from app.transparency.schemas import InclusionProof
 from app.transparency.verify import (
     COSIGNATURE_V1,
@@ -72,6 +72,12 @@ def _nodes(session: Session, campaign_id: int, wanted: Iterable[Node]) -> dict[N
 # Leaves hashed in per round: a log switched on over a million entries catches up in
 # bounded memory.
 GROW_CHUNK = 65_536
+_INSERT_NODES = {
+    "qmark": 'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) '
+    "VALUES (?, ?, ?, ?)",
+    "pyformat": 'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) '
+    "VALUES (%s, %s, %s, %s)",
+}
 
 
 def _grow(session: Session, campaign_id: int, size: int, new_size: int) -> None:
@@ -94,12 +100,11 @@ def _grow(session: Session, campaign_id: int, size: int, new_size: int) -> None:
             [bytes.fromhex(h) for h in hashes],
             lambda need: _nodes(session, campaign_id, need),
         )
-        connection.execute(
-            insert(TreeNode),
-            [
-                {"campaign_id": campaign_id, "level": level, "index": index, "hash": digest}
-                for (level, index), digest in made.items()
-            ],
+        # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling
+        # cost twice the hashing and the INSERT together (20,000 nodes a 10,000-entry round).
+        connection.exec_driver_sql(
+            _INSERT_NODES[connection.dialect.paramstyle],
+            [(campaign_id, level, index, digest) for (level, index), digest in made.items()],
         )
         size = end
 
