@@ -193,12 +193,11 @@ def issue_if_signing(session: Session, campaign: Campaign, *, reason: str) -> Ch
     return issue(session, campaign, reason=reason, signer=signer)
 
 
-def issue_due(session: Session, *, now: datetime | None = None) -> list[str]:
-    """Checkpoint every campaign with entries newer than its last checkpoint, when that
-    checkpoint is older than `checkpoint_interval_s` (or there is none). Returns their codes."""
+def due(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Campaigns with entries newer than their last checkpoint, when that checkpoint is older
+    than `checkpoint_interval_s` (or there is none); none when the interval is 0."""
     interval = get_settings().checkpoint_interval_s
-    signer = signing.load()
-    if signer is None or interval <= 0:
+    if interval <= 0:
         return []
     cutoff = (now or utcnow()) - timedelta(seconds=interval)
     last = (
@@ -210,19 +209,30 @@ def issue_due(session: Session, *, now: datetime | None = None) -> list[str]:
         .group_by(Checkpoint.campaign_id)
         .subquery()
     )
-    due = session.scalars(
-        select(Campaign)
-        .join(LedgerHead, LedgerHead.campaign_id == Campaign.id)
-        .outerjoin(last, last.c.campaign_id == Campaign.id)
-        .where(
-            LedgerHead.seq > func.coalesce(last.c.size, 0),
-            or_(last.c.issued_at.is_(None), last.c.issued_at <= cutoff),
+    return list(
+        session.scalars(
+            select(LedgerHead.campaign_id)
+            .outerjoin(last, last.c.campaign_id == LedgerHead.campaign_id)
+            .where(
+                LedgerHead.seq > func.coalesce(last.c.size, 0),
+                or_(last.c.issued_at.is_(None), last.c.issued_at <= cutoff),
+            )
+            .order_by(LedgerHead.campaign_id)
         )
-        .order_by(Campaign.id)
-    ).all()
-    for campaign in due:
+    )
+
+
+def issue_due(session: Session, *, now: datetime | None = None) -> list[str]:
+    """Issue every checkpoint that is `due` (nothing without a signing key); their codes."""
+    signer = signing.load()
+    if signer is None:
+        return []
+    issued = []
+    for campaign_id in due(session, now=now):
+        campaign = session.get_one(Campaign, campaign_id)
         issue(session, campaign, reason="interval", signer=signer)
-    return [campaign.code for campaign in due]
+        issued.append(campaign.code)
+    return issued
 
 
 def note_text(session: Session, checkpoint: Checkpoint) -> str:

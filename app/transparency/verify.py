@@ -140,7 +140,8 @@ class Verifier:
             name, hex_id, encoded = vkey.strip().split("+", 2)
             raw = base64.b64decode(encoded, validate=True)
             claimed = bytes.fromhex(hex_id)
-        except (ValueError, binascii.Error) as exc:
+            name.encode()  # a lone surrogate cannot be a key name
+        except (ValueError, binascii.Error) as exc:  # UnicodeError is a ValueError
             raise VerificationError(f"not a vkey: {vkey!r}") from exc
         if not name or any(c.isspace() for c in name) or len(raw) != 33:
             raise VerificationError(f"not an Ed25519 vkey: {vkey!r}")
@@ -170,6 +171,10 @@ def parse_note(text: str) -> Note:
         raise VerificationError("malformed note: no blank line before the signatures")
     if any(ord(c) < 0x20 and c != "\n" for c in body):
         raise VerificationError("malformed note: control characters in the text")
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise VerificationError("malformed note: not UTF-8 text") from exc
     signatures = []
     for line in block[:-1].split("\n"):
         prefix, _, rest = line.partition(" ")

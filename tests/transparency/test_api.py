@@ -7,6 +7,7 @@ verifier, which imports nothing of the service."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -335,3 +336,29 @@ def test_a_long_catch_up_grows_the_tree_in_rounds(client, signing_key, monkeypat
     checkpoint = opened(client, issue(client, code)["note"])
     leaves = entry_hashes(client, code)
     assert (checkpoint.size, checkpoint.root) == (len(leaves), ref_mth(leaves))
+
+
+def test_the_services_own_timer_issues_what_is_due(client, db, signing_key, monkeypatch):
+    from app.config import get_settings
+    from app.transparency import interval
+
+    monkeypatch.setattr(get_settings(), "checkpoint_interval_s", 600)
+    code, _ = campaign_with_gifts(client, 1)
+    assert interval.run_once(db) == [code]
+    assert interval.run_once(db) == []
+    # Audited like any write, under the timer's own name.
+    events = f.ok(client.get("/v1/audit", params={"entity": "checkpoints"}), 200)["items"]
+    assert [(e["actor_role"], e["path"], e["changes"]["reason"]) for e in events] == [
+        ("system", "relief checkpoint interval", "interval")
+    ]
+    monkeypatch.setattr(get_settings(), "checkpoint_interval_s", 0)
+    assert interval.run_once(db) == []
+
+
+def test_keys_that_are_not_text_are_refused_not_crashed_on(client, headers_for):
+    auditor = headers_for("auditor")
+    for vkey in ("x\ud800+00000000+AQ==", "a+b+c", "", "name+zz+" + "A" * 44):
+        body = json.dumps({"vkey": vkey})  # a lone surrogate as JSON writes it: \\ud800
+        headers = {**auditor, "Content-Type": "application/json"}
+        response = client.post("/v1/auditor-keys", content=body, headers=headers)
+        assert response.status_code == 422, (vkey, response.text)
