@@ -80,7 +80,9 @@ def upgrade() -> None:
             ["campaigns.id"],
             name=op.f("fk_transparency_nodes_campaign_id_campaigns"),
         ),
-        sa.PrimaryKeyConstraint("campaign_id", "level", "index", name=op.f("pk_transparency_nodes")),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "level", "index", name=op.f("pk_transparency_nodes")
+        ),
     )
     op.create_table(
         "signing_keys",
@@ -127,7 +129,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("vkey", name=op.f("uq_auditor_keys_vkey")),
     )
     with op.batch_alter_table("auditor_keys", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_auditor_keys_api_key_id"), ["api_key_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_auditor_keys_api_key_id"), ["api_key_id"], unique=False
+        )
     op.create_table(
         "cosignatures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -147,7 +151,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cosignatures")),
         sa.UniqueConstraint(
-            "checkpoint_id", "auditor_key_id", name=op.f("uq_cosignatures_checkpoint_id_auditor_key_id")
+            "checkpoint_id",
+            "auditor_key_id",
+            name=op.f("uq_cosignatures_checkpoint_id_auditor_key_id"),
         ),
     )
     _create_append_only_triggers()
