@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.campaigns.models import Campaign, CampaignStatus
@@ -43,9 +44,10 @@ PUBLIC_STATUSES = (CampaignStatus.open, CampaignStatus.closed)
 
 
 class SigningKeyMissing(DomainError):
-    """No signing key is configured: the log cannot sign (503, nothing written)."""
+    """No signing key is configured: the log cannot sign (409, nothing written). A state of
+    the server, not a failure: the house answers no 5xx for what it chose not to do."""
 
-    status = 503
+    status = 409
 
 
 # --------------------------------------------------------------------------- the tree
@@ -135,11 +137,15 @@ def latest(session: Session, campaign_id: int) -> Checkpoint | None:
 
 def _signing_key_row(session: Session, signer: signing.Signer) -> SigningKey:
     vkey = signer.verifier.vkey
-    row = session.scalars(select(SigningKey).where(SigningKey.vkey == vkey)).one_or_none()
+    stmt = select(SigningKey).where(SigningKey.vkey == vkey)
+    row = session.scalars(stmt).one_or_none()
     if row is None:
-        row = SigningKey(vkey=vkey, first_used_at=utcnow())
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(SigningKey(vkey=vkey, first_used_at=utcnow()))
+        except IntegrityError:  # another campaign's checkpoint published it first
+            pass
+        row = session.scalars(stmt).one()
     return row
 
 
@@ -395,7 +401,7 @@ def current_signing_key(session: Session) -> str:
         return signer.verifier.vkey
     keys = signing_keys(session)
     if not keys:
-        raise SigningKeyMissing("signing_key_missing", "This log has no signing key yet.")
+        raise NotFound("signing_key_missing", "This log has no signing key yet.")
     return keys[0]
 
 

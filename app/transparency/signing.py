@@ -1,7 +1,7 @@
 """The log's Ed25519 signing key: a PKCS#8 PEM file, readable by its owner only.
 
 Without a key file the service runs, but issues no checkpoint (the transparency endpoints
-answer 404 `checkpoint_not_found` / 503 `signing_key_missing`); `make run` creates a
+answer 404 `checkpoint_not_found` / 409 `signing_key_missing`); `make run` creates a
 development key first. A key file that others may read stops the service at start.
 Rotation renames the old file aside and writes a new key; the old public key stays in
 `signing_keys`, published, so the checkpoints it signed still verify.

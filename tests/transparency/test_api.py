@@ -68,7 +68,7 @@ def opened(client: TestClient, note: str) -> verify.Checkpoint:
 def test_without_a_signing_key_nothing_is_signed_and_everything_else_works(client):
     code, receipts = campaign_with_gifts(client, 2)
     refused = client.post(f"/v1/campaigns/{code}/checkpoints")
-    assert (refused.status_code, refused.json()["code"]) == (503, "signing_key_missing")
+    assert (refused.status_code, refused.json()["code"]) == (409, "signing_key_missing")
     assert client.get("/v1/public/signing-key").json()["code"] == "signing_key_missing"
     missing = client.get(f"/v1/public/campaigns/{code}/checkpoint")
     assert (missing.status_code, missing.json()["code"]) == (404, "checkpoint_not_found")
