@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,12 +75,6 @@ def _nodes(session: Session, campaign_id: int, wanted: Iterable[Node]) -> dict[N
 # Leaves hashed in per round: a log switched on over a million entries catches up in
 # bounded memory.
 GROW_CHUNK = 65_536
-_INSERT_NODES = {
-    "qmark": 'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) '
-    "VALUES (?, ?, ?, ?)",
-    "pyformat": 'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) '
-    "VALUES (%s, %s, %s, %s)",
-}
 
 
 def _grow(session: Session, campaign_id: int, size: int, new_size: int) -> None:
@@ -102,13 +97,30 @@ def _grow(session: Session, campaign_id: int, size: int, new_size: int) -> None:
             [bytes.fromhex(h) for h in hashes],
             lambda need: _nodes(session, campaign_id, need),
         )
-        # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling
-        # cost twice the hashing and the INSERT together (20,000 nodes a 10,000-entry round).
-        connection.exec_driver_sql(
-            _INSERT_NODES[connection.dialect.paramstyle],
-            [(campaign_id, level, index, digest) for (level, index), digest in made.items()],
-        )
+        _insert_nodes(connection, campaign_id, made)
         size = end
+
+
+def _insert_nodes(connection: Connection, campaign_id: int, made: dict[Node, bytes]) -> None:
+    """Straight to the driver: SQLAlchemy's per-row parameter handling cost twice the hashing
+    and the INSERT together (20,000 nodes a 10,000-entry round). PostgreSQL takes the lot as
+    three arrays in one statement, SQLite as one executemany."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) '
+            "SELECT %s, * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])",
+            (
+                campaign_id,
+                [level for level, _ in made],
+                [index for _, index in made],
+                list(made.values()),
+            ),
+        )
+        return
+    connection.exec_driver_sql(
+        'INSERT INTO transparency_nodes (campaign_id, level, "index", hash) VALUES (?, ?, ?, ?)',
+        [(campaign_id, level, index, digest) for (level, index), digest in made.items()],
+    )
 
 
 def _hashes(
