@@ -26,6 +26,8 @@ migrate: $(STAMP)
 
 run: migrate
 	@$(BIN)/relief keys hint
+	@# A development signing key (0600) for the transparency log; kept across runs.
+	@$(BIN)/relief signing-key create --if-missing
 	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -14,6 +14,7 @@ from app.locations.cli import app as locations_app
 from app.reconciliation.cli import export_app
 from app.statements.cli import EPILOG as IMPORT_EPILOG
 from app.statements.cli import import_statement
+from app.transparency import cli as transparency
 
 app = typer.Typer(
     name="relief",
@@ -29,6 +30,7 @@ app = typer.Typer(
         "  relief demo\n"
         "  relief import-statement sao-ke.csv --campaign ky-son-flood-2022 --server URL --token KEY\n"
         "  relief export reconciliation ky-son-flood-2022 --server URL --token KEY\n"
+        "  relief verify receipt RL-7K3M9Q --server URL --key VKEY\n"
         "  relief COMMAND --help"
     ),
 )
@@ -37,6 +39,10 @@ app.add_typer(locations_app, name="locations")
 app.command("demo")(demo)
 app.command("import-statement", epilog=IMPORT_EPILOG)(import_statement)
 app.add_typer(export_app, name="export")
+app.command("checkpoint", epilog=transparency.CHECKPOINT_EPILOG)(transparency.checkpoint)
+app.command("cosign", epilog=transparency.COSIGN_EPILOG)(transparency.cosign)
+app.add_typer(transparency.signing_key_app, name="signing-key")
+app.add_typer(transparency.verify_app, name="verify")
 
 if __name__ == "__main__":
     app()

@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     max_page_size: int = 500
     # JSON bodies are small; a route may raise its own limit (bank statement files).
     max_body_bytes: int = 1024 * 1024
+    # The transparency log (docs/auditors.md): checkpoint origins are `<log_origin>/<code>`,
+    # a schema-less URL; the Ed25519 key that signs them (0600; `relief signing-key create`);
+    # and how stale a campaign's last checkpoint may grow while entries arrive (0: never
+    # issue one on a timer).
+    log_origin: str = "relief-ledger.localhost"
+    signing_key_path: str = "./relief-signing.key"
+    checkpoint_interval_s: int = 3600
 
 
 @lru_cache

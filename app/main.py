@@ -45,6 +45,9 @@ from app.reconciliation.router import router as reconciliation_router
 from app.reconciliation.router import verify_router as audit_verify_router
 from app.requests import RequestIdMiddleware
 from app.statements.router import router as statements_router
+from app.transparency import interval as checkpoint_interval
+from app.transparency import router as transparency
+from app.transparency import signing
 from app.units.router import router as units_router
 
 DESCRIPTION = """
@@ -225,7 +228,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         keys.warn_without_admin_key(database)
+        signing.load()  # refuses to start with a signing key others may read
+        stop_checkpoints = checkpoint_interval.start(database)
         yield
+        stop_checkpoints.set()
         database.dispose()
 
     app = FastAPI(
@@ -261,6 +267,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
         statements_router,
         units_router,
         keys_router,
+        transparency.public_router,
+        transparency.router,
+        transparency.auditor_router,
     ):
         app.include_router(router)
 

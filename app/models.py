@@ -15,6 +15,7 @@ from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPost
 from app.locations.models import Location
 from app.pledges.models import Pledge
 from app.receiving_accounts.models import ReceivingAccount
+from app.transparency.models import AuditorKey, Checkpoint, Cosignature, SigningKey, TreeNode
 from app.units.models import Unit
 
 __all__ = [
@@ -22,10 +23,13 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "AuditHead",
+    "AuditorKey",
     "Base",
     "Campaign",
+    "Checkpoint",
     "Contribution",
     "ContributionReversal",
+    "Cosignature",
     "Donor",
     "IdempotencyRecord",
     "Item",
@@ -36,5 +40,7 @@ __all__ = [
     "Location",
     "Pledge",
     "ReceivingAccount",
+    "SigningKey",
+    "TreeNode",
     "Unit",
 ]

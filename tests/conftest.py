@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.support.database",
     "tests.support.clients",
     "tests.support.live_server",
+    "tests.support.transparency",
 ]

@@ -33,6 +33,11 @@ def test_every_command_has_help_with_examples():
         "export reconciliation",
         "keys create",
         "locations import",
+        "checkpoint",
+        "cosign",
+        "signing-key create",
+        "verify receipt",
+        "verify consistency",
     }
     runner = CliRunner()
     for command in commands:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.campaigns.models import CampaignKind
 from app.distribution.schemas import Place
+from app.transparency.schemas import InclusionProof
 
 ANONYMOUS_DONOR = "Nhà hảo tâm ẩn danh"
 
@@ -89,3 +90,7 @@ class PublicReceipt(BaseModel):
     receipt_code: str
     contribution: PublicContribution
     campaign: PublicCampaignDetail
+    proof: InclusionProof | None = Field(
+        description="The contribution's ledger entry in the campaign's latest checkpoint "
+        "(GET /v1/public/campaigns/{code}/checkpoints/{tree_size}); null until one covers it."
+    )

@@ -41,6 +41,7 @@ from app.public.schemas import ANONYMOUS_DONOR
 from app.receiving_accounts import service as receiving_accounts
 from app.receiving_accounts.models import ReceivingAccount
 from app.text import csv_rows, fold
+from app.transparency import service as transparency
 
 PUBLIC_STATUSES = (CampaignStatus.open, CampaignStatus.closed)
 ZERO = Decimal(0)
@@ -327,4 +328,5 @@ def receipt(session: Session, receipt_code: str) -> schemas.PublicReceipt:
         receipt_code=contribution.receipt_code,
         contribution=render(contribution),
         campaign=campaign_detail(session, contribution.campaign),
+        proof=transparency.receipt_proof(session, contribution.campaign, contribution.receipt_code),
     )

@@ -36,6 +36,7 @@ from app.pledges.models import Pledge, pledge_relations
 from app.statements.matching import PledgeMatcher
 from app.statements.parsing import parse_statement
 from app.statements.schemas import StatementReport
+from app.transparency import service as transparency
 
 
 @contextmanager
@@ -130,6 +131,8 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             },
             campaign_id=campaign.id,
         )
+        # Donors can check their gift against a signed checkpoint as soon as it is booked.
+        transparency.issue_if_signing(session, campaign, reason="statement")
         if len(ids) >= BULK_ROWS:
             refresh_statistics(
                 session, "contributions", "ledger_entries", "ledger_postings", "audit_events"

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
+from app.transparency import verify
 from tests.support import factories as f
 from tests.support.clients import bearer, issue_key
 
@@ -33,7 +35,7 @@ class World:
 
 
 @pytest.fixture
-def world(client: TestClient) -> World:
+def world(client: TestClient, signing_key: Any) -> World:
     f.unit_tree(client)
     database = client.app.state.database  # type: ignore[attr-defined]
     headers = {
@@ -54,6 +56,7 @@ def world(client: TestClient) -> World:
     )
     place = f.location(client)
     f.contribution(client, code, 10**9)
+    f.ok(client.post(f"/v1/campaigns/{code}/checkpoints"))  # the transparency log's first
     return World(client, headers, code, donor["id"], place["id"])
 
 
@@ -88,6 +91,23 @@ STATEMENT = b"date,amount,description,bank_reference\n05/10/2022,1.500.000,ung h
 def _key(w: World) -> int:
     created = w.client.post("/v1/keys", json={"role": "auditor", "name": "Kiểm toán viên"})
     return int(f.ok(created)["id"])
+
+
+def _auditor_vkey() -> tuple[Ed25519PrivateKey, str]:
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    return key, verify.Verifier(f"auditor-{next(_n)}.example", 0x04, public).vkey
+
+
+def _cosignature(w: World) -> tuple[str, Any]:
+    """A cosignature of the latest checkpoint by a key the auditor registered."""
+    key, vkey = _auditor_vkey()
+    f.ok(w.client.post("/v1/auditor-keys", json={"vkey": vkey}, headers=w.headers["auditor"]))
+    note = w.client.get(f"/v1/public/campaigns/{w.code}/checkpoint").text
+    body = note[: note.index("\n\n") + 1]
+    size = int(body.split("\n")[1])
+    line = verify.cosign(body, vkey.split("+")[0], key, 1_764_547_200)
+    return f"/v1/campaigns/{w.code}/checkpoints/{size}/cosignatures", {"signature": line}
 
 
 # Expected statuses, in the order of PRINCIPALS.
@@ -245,6 +265,38 @@ MATRIX: dict[tuple[str, str], tuple[Builder, tuple[int, ...]]] = {
     ("GET", "/v1/public/receipts/{receipt_code}"): (
         lambda w: (f"/v1/public/receipts/{_receipt(w)}", None),
         PUBLIC,
+    ),
+    ("GET", "/v1/public/signing-key"): (lambda w: ("/v1/public/signing-key", None), PUBLIC),
+    ("GET", "/v1/public/signing-keys"): (lambda w: ("/v1/public/signing-keys", None), PUBLIC),
+    ("GET", "/v1/public/auditor-keys"): (lambda w: ("/v1/public/auditor-keys", None), PUBLIC),
+    ("GET", "/v1/public/campaigns/{code}/checkpoint"): (
+        lambda w: (f"/v1/public/campaigns/{w.code}/checkpoint", None),
+        PUBLIC,
+    ),
+    ("GET", "/v1/public/campaigns/{code}/checkpoints/{size}"): (
+        lambda w: (f"/v1/public/campaigns/{w.code}/checkpoints/3", None),
+        PUBLIC,
+    ),
+    ("GET", "/v1/public/campaigns/{code}/proofs/inclusion"): (
+        lambda w: (f"/v1/public/campaigns/{w.code}/proofs/inclusion?index=0", None),
+        PUBLIC,
+    ),
+    ("GET", "/v1/public/campaigns/{code}/proofs/consistency"): (
+        lambda w: (f"/v1/public/campaigns/{w.code}/proofs/consistency?from=1&to=3", None),
+        PUBLIC,
+    ),
+    ("POST", "/v1/campaigns/{code}/checkpoints"): (
+        lambda w: (f"/v1/campaigns/{w.code}/checkpoints", None),
+        CAMPAIGN_WRITE,
+    ),
+    ("POST", "/v1/auditor-keys"): (
+        lambda w: ("/v1/auditor-keys", {"vkey": _auditor_vkey()[1]}),
+        (401, 201, 403, 403, 403, 201),
+    ),
+    ("POST", "/v1/campaigns/{code}/checkpoints/{size}/cosignatures"): (
+        _cosignature,
+        # Only the auditor who registered the key may post its cosignature (admins: 422).
+        (401, 422, 403, 403, 403, 201),
     ),
     ("GET", "/v1/campaigns/{code}/ledger"): (
         lambda w: (f"/v1/campaigns/{w.code}/ledger", None),
