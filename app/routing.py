@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -290,6 +291,29 @@ def _roll_back(session: Session) -> None:
         log.warning("rollback failed after an error", exc_info=True)
 
 
+@dataclass
+class _Ending:
+    committing: bool = False  # the commit was sent: its outcome is unknown if it fails
+
+
+def _end(session: Session, response: Response, hooks: list[Hook], ending: _Ending) -> None:
+    """Commit a success (its before-commit hooks first) or roll back a refusal, then close
+    the session: in one trip to a worker thread, not one per step."""
+    if response.status_code < 400:
+        for hook in hooks:
+            hook(session, response)
+        ending.committing = True
+        session.commit()
+    else:
+        session.rollback()
+    session.close()
+
+
+def _abandon(session: Session) -> None:
+    _roll_back(session)
+    session.close()
+
+
 def _lost_at_commit() -> Unavailable:
     return Unavailable(
         "database_connection_lost",
@@ -362,20 +386,15 @@ class TransactionalRoute(APIRoute):
                         session = database.session(read_only=read_only)
                         request.state.db_session = session
                         request.state.before_commit = []
-                        committing = False
+                        ending = _Ending()
                         try:
                             response = await handler(request)
-                            if response.status_code < 400:
-                                for hook in request.state.before_commit:
-                                    await run_in_threadpool(hook, session, response)
-                                committing = True
-                                await run_in_threadpool(session.commit)
-                            else:
-                                await run_in_threadpool(session.rollback)
+                            hooks = request.state.before_commit
+                            await run_in_threadpool(_end, session, response, hooks, ending)
                             return response
                         except Exception as exc:
-                            await run_in_threadpool(_roll_back, session)
-                            if committing and is_disconnect(exc):
+                            await run_in_threadpool(_abandon, session)
+                            if ending.committing and is_disconnect(exc):
                                 # The commit may have reached the database: never run twice.
                                 raise _lost_at_commit() from exc
                             if not is_retryable(exc) or attempt >= retries:
@@ -385,8 +404,9 @@ class TransactionalRoute(APIRoute):
                                 "retrying %s %s after %s", request.method, request.url.path, exc
                             )
                             await asyncio.sleep(0.005 * 2**attempt)
-                        finally:
+                        except BaseException:  # cancelled: the client went away
                             await run_in_threadpool(session.close)
+                            raise
                 finally:
                     for done in request.state.on_finish:
                         await run_in_threadpool(done)
