@@ -122,6 +122,11 @@ TAGS = [
     },
     {"name": "keys", "description": "API keys: create, list, revoke. Admin keys only."},
     {
+        "name": "transparency",
+        "description": "Each campaign's ledger as a transparency log: signed checkpoints, "
+        "inclusion and consistency proofs, auditors' cosignatures (RFC 9162, C2SP).",
+    },
+    {
         "name": "health",
         "description": "Probes for the orchestrator: liveness (`/health`) and readiness (`/ready`).",
     },

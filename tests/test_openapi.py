@@ -7,11 +7,14 @@ schemathesis over every operation against a live server); these tests check the
 document itself and the examples it offers.
 """
 
+import hashlib
 import re
 
 import jsonschema_rs
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.transparency import verify
 from tests.support import factories as f
 
 CODE = "ky-son-flood-2022"
@@ -96,7 +99,25 @@ EXAMPLE_ORDER = [
     ("POST", "/v1/pledges/{pledge_id}/cancel"),
     ("POST", "/v1/allocations/{allocation_id}/cancel"),
     ("POST", "/v1/campaigns/{code}/statements"),
+    ("POST", "/v1/auditor-keys"),
+    ("POST", "/v1/campaigns/{code}/checkpoints/{size}/cosignatures"),
 ]
+# The example auditor key's private half, from the phrase its documentation names.
+EXAMPLE_AUDITOR = Ed25519PrivateKey.from_private_bytes(
+    hashlib.sha256(b"kiem-toan-nha-nuoc example").digest()
+)
+AUDITOR_OPERATIONS = {"/v1/auditor-keys", "/v1/campaigns/{code}/checkpoints/{size}/cosignatures"}
+
+
+def _real_cosignature(client, example):
+    """A cosignature can only be valid for the checkpoint it signs: sign a fresh checkpoint
+    with the example auditor key, after checking the documented example has its shape."""
+    name = example["signature"].split(" ")[1]
+    assert name == "kiem-toan.example.vn", example
+    issued = f.ok(client.post(f"/v1/campaigns/{CODE}/checkpoints"))
+    body = "\n".join(issued["note"].split("\n")[:3]) + "\n"
+    line = verify.cosign(body, name, EXAMPLE_AUDITOR, 1_764_547_200)
+    return issued["size"], {"signature": line}
 
 
 def _example(operation):
@@ -105,10 +126,11 @@ def _example(operation):
     return media_type, body.get("example")
 
 
-def test_every_request_example_is_accepted(client, document):
+def test_every_request_example_is_accepted(client, document, headers_for, signing_key):
     operations = {(m, p): op for m, p, op in _operations(document) if "requestBody" in op}
     assert set(operations) == set(EXAMPLE_ORDER), "add the new operation to EXAMPLE_ORDER"
     ids = {"code": CODE}
+    auditor = headers_for("auditor")  # one auditor registers the key and cosigns with it
     for method, path in EXAMPLE_ORDER:
         operation = operations[(method, path)]
         media_type, example = _example(operation)
@@ -123,15 +145,20 @@ def test_every_request_example_is_accepted(client, document):
             # A delivered allocation cannot be cancelled: cancel a second one.
             second = f.allocation(client, CODE, ids["location_id"], 1000)
             ids["allocation_id"] = second["id"]
+        headers = auditor if path in AUDITOR_OPERATIONS else {}
+        if path.endswith("/cosignatures"):
+            ids["size"], example = _real_cosignature(client, example)
         url = path.format(**ids)
         (expected,) = [int(s) for s in operation["responses"] if s.startswith("2")]
         if media_type == "application/json":
-            response = client.request(method, url, json=example)
+            response = client.request(method, url, json=example, headers=headers)
         else:
             response = client.request(
                 method, url, content=example.encode(), headers={"content-type": media_type}
             )
         assert response.status_code == expected, f"{method} {path}: {response.text}"
+        if not response.headers["content-type"].startswith("application/json"):
+            continue  # the cosigned checkpoint, as text
         body = response.json()
         for name in ("location", "pledge", "contribution", "allocation"):
             if f"/{name}" in path and method == "POST" and "{" not in path.split("/")[-1]:

@@ -25,6 +25,15 @@ class ConsistencyProof(BaseModel):
     proof: list[str] = Field(description="Base64 node hashes.")
 
 
+# An example auditor's key (its private half is derived from a published phrase: never use
+# it for real), and the shape of a cosignature line made with it.
+EXAMPLE_AUDITOR_VKEY = "kiem-toan.example.vn+03e8f545+BMhhUS2T81E81PruGBDYq8n8c7wkGsqD5hu3cfR1fDxc"
+EXAMPLE_COSIGNATURE = (
+    "— kiem-toan.example.vn A+j1RQAAAABpLRLA5yoeAUbB6qk3rPYv+O2vGckb7/FkhYiEgMzFmhm7"
+    "Ls69m7dENriCklg4jJGZO807xrJZJ54r2PGK65XzEZuUAA=="
+)
+
+
 class AuditorKeyIn(InputModel):
     vkey: str = Field(
         max_length=300,
