@@ -169,9 +169,11 @@ class OtherCampaignWriter(threading.Thread):
     """Posts contributions to another campaign, one after the other, while `busy` is set;
     keeps the latency of every request that started while it was."""
 
-    def __init__(self, client: TestClient, code: str, busy: threading.Event) -> None:
+    def __init__(
+        self, client: TestClient, code: str, busy: threading.Event, headers: dict[str, str]
+    ) -> None:
         super().__init__(daemon=True)
-        self.client, self.code, self.busy = client, code, busy
+        self.client, self.code, self.busy, self.headers = client, code, busy, headers
         self.latencies: list[float] = []
         self.errors = 0
         self.done = threading.Event()
@@ -185,7 +187,9 @@ class OtherCampaignWriter(threading.Thread):
                     "method": "bank_transfer", "bank_reference": f"OTHER-{n}"}  # fmt: skip
             during = self.busy.is_set()
             started = time.perf_counter()
-            response = self.client.post(f"/v1/campaigns/{self.code}/contributions", json=body)
+            response = self.client.post(
+                f"/v1/campaigns/{self.code}/contributions", json=body, headers=self.headers
+            )
             if during:
                 self.latencies.append(time.perf_counter() - started)
             if response.status_code != 201:
@@ -230,7 +234,8 @@ def run(url: str, args: argparse.Namespace) -> float:
         )
         _ok(client.patch(f"/v1/campaigns/{other}", json={"status": "open"}))
         busy = threading.Event()
-        writer = OtherCampaignWriter(client, other, busy)
+        # Another officer (their own key) at work on another campaign.
+        writer = OtherCampaignWriter(client, other, busy, harness.admin_headers(url))
         writer.start()
         event.listen(engine, "before_cursor_execute", count)
         busy.set()
