@@ -405,11 +405,12 @@ def record_bank_credits(
     in the order of `credits`.
 
     Each is what `create` would record (a receipt code, the pledge's donor, the pledge
-    fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: one
-    bulk write of the contributions (`app.db.bulk_insert`, ids from `reserve_ids`), then `ledger.post_entries`. The caller has
-    taken `ledger.lock` (of `bank_lines.line_scope`'s first campaign, then of this one)
-    before choosing the credits, checked the campaign's status, and left out lines already
-    recorded (`bank_lines.recorded_lines`): none of that is checked again here.
+    fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: ids
+    reserved up front (`app.db.reserve_ids`), one bulk write of the contributions
+    (`app.db.bulk_insert`: COPY / multi-row INSERTs), then `ledger.post_entries`. The
+    caller has taken `ledger.lock` (of `bank_lines.line_scope`'s first campaign, then of
+    this one) before choosing the credits, checked the campaign's status, and left out
+    lines already recorded (`bank_lines.recorded_lines`): none of that is checked again.
     """
     if not credits:
         return []
