@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -24,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     create_engine,
     event,
     text,
@@ -254,3 +256,66 @@ def get_session(request: Request) -> Session:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def reserve_ids(connection: Connection, table: Table, count: int) -> list[int]:
+    """`count` new primary keys of `table` (its integer `id`), ascending, for rows written
+    with `bulk_insert`. PostgreSQL draws them from the table's sequence in one query; on
+    SQLite the caller holds the only write lock (BEGIN IMMEDIATE), so the ids after the
+    largest one are free, exactly those SQLite would have given."""
+    if count <= 0:
+        return []
+    name = table.name
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": name, "n": count},
+        )
+        return sorted(row[0] for row in rows)
+    top = connection.exec_driver_sql(
+        f'SELECT coalesce(max(id), 0) FROM "{name}"'  # noqa: S608 (a model's table name)
+    ).scalar_one()
+    return list(range(top + 1, top + 1 + count))
+
+
+def bulk_insert(
+    connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert many rows at the database's own bulk pace: COPY on PostgreSQL, multi-row
+    INSERTs of up to 1,000 rows on SQLite. Values are converted by the columns' SQL types, so rows read
+    back exactly as ORM-inserted ones (Decimal amounts as text on SQLite, UTC stamps).
+
+    No RETURNING: give the ids with `reserve_ids` when the caller needs them. SQLAlchemy's
+    multi-row INSERT … RETURNING spends more time rendering parameters than the database
+    spends inserting (bench/statement_import.py)."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    by_column: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, name in enumerate(columns):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            by_column[index] = list(map(process, by_column[index]))
+    converted = list(zip(*by_column, strict=True))
+    names = ", ".join(f'"{name}"' for name in columns)
+    # The driver's own cursor: psycopg's has `copy`. Table and column names are the models'.
+    cursor: Any = connection.connection.cursor()
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in converted:
+                    copy.write_row(row)
+            return
+        # Multi-row VALUES beat executemany by 1.5-3× (the public search index's trigger
+        # most of all), within SQLite's 32,766 parameters per statement.
+        per = max(1, min(1_000, 32_000 // len(columns)))
+        one = "(" + ", ".join("?" for _ in columns) + ")"
+        for start in range(0, len(converted), per):
+            chunk = converted[start : start + per]
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f'INSERT INTO "{table.name}" ({names}) VALUES {values}',  # noqa: S608
+                list(chain.from_iterable(chunk)),
+            )
+    finally:
+        cursor.close()

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar, Protocol, cast
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.orm import Session
 
 from app.campaigns import service as campaigns
@@ -32,6 +32,7 @@ from app.contributions.models import (
 )
 from app.contributions.schemas import ContributionCreate
 from app.dates import not_in_future
+from app.db import bulk_insert, reserve_ids
 from app.donors import service as donors
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
@@ -404,11 +405,12 @@ def record_bank_credits(
     in the order of `credits`.
 
     Each is what `create` would record (a receipt code, the pledge's donor, the pledge
-    fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: one
-    INSERT … RETURNING for the contributions, then `ledger.post_entries`. The caller has
-    taken `ledger.lock` (of `bank_lines.line_scope`'s first campaign, then of this one)
-    before choosing the credits, checked the campaign's status, and left out lines already
-    recorded (`bank_lines.recorded_lines`): none of that is checked again here.
+    fulfilled, its own hash-chained `contribution_recorded` entry), written in bulk: ids
+    reserved up front (`app.db.reserve_ids`), one bulk write of the contributions
+    (`app.db.bulk_insert`: COPY / multi-row INSERTs), then `ledger.post_entries`. The
+    caller has taken `ledger.lock` (of `bank_lines.line_scope`'s first campaign, then of
+    this one) before choosing the credits, checked the campaign's status, and left out
+    lines already recorded (`bank_lines.recorded_lines`): none of that is checked again.
     """
     if not credits:
         return []
@@ -428,36 +430,63 @@ def record_bank_credits(
         )
         for code, c in zip(_new_receipt_codes(len(credits)), credits, strict=True)
     ]
-    values: list[dict[str, Any]] = [
-        {
-            "campaign_id": campaign.id,
-            "donor_id": n.donor_id,
-            "pledge_id": n.pledge_id,
-            "amount": n.amount,
-            "currency": n.currency,
-            "settled_amount": n.settled_amount,
-            "fx_rate": None,
-            "received_on": n.received_on,
-            "method": PaymentMethod.bank_transfer,
-            "bank_reference": n.bank_reference,
-            "line_fingerprint": c.line_fingerprint,
-            "receipt_code": n.receipt_code,
-            "description": n.description,
-            "description_folded": fold(n.description) if n.description else None,
-            "recorded_at": stamp,
-        }
+    # Ids first (the entries' details carry them), then one bulk write: COPY / executemany.
+    connection = session.connection()
+    table = cast(Table, Contribution.__table__)
+    for n, row_id in zip(new, reserve_ids(connection, table, len(new)), strict=True):
+        n.id = row_id
+    folded: dict[str, str] = {}  # a statement repeats its messages; fold each once
+    rows = [
+        (
+            n.id,
+            campaign.id,
+            n.donor_id,
+            n.pledge_id,
+            n.amount,
+            n.currency,
+            n.amount,  # settled_amount: in the campaign's own currency
+            None,
+            n.received_on,
+            PaymentMethod.bank_transfer.value,
+            n.bank_reference,
+            c.line_fingerprint,
+            n.receipt_code,
+            n.description,
+            (
+                folded[n.description]
+                if n.description in folded
+                else folded.setdefault(n.description, fold(n.description))
+            )
+            if n.description
+            else None,
+            stamp,
+        )
         for n, c in zip(new, credits, strict=True)
     ]
-    # Matched by receipt code (unique), not row order: ordered RETURNING costs SQLite a row each.
-    inserted = session.connection().execute(
-        insert(Contribution).returning(Contribution.receipt_code, Contribution.id), values
-    )
-    ids_by_code = {receipt_code: row_id for receipt_code, row_id in inserted}
-    for n in new:
-        n.id = ids_by_code[n.receipt_code]
+    bulk_insert(connection, table, _BANK_CREDIT_COLUMNS, rows)
     drafts = [_recorded_entry(n, campaign, c.pledge) for n, c in zip(new, credits, strict=True)]
     ledger.post_entries(session, head, drafts, recorded_at=stamp)
     return [n.id for n in new]
+
+
+_BANK_CREDIT_COLUMNS = (
+    "id",
+    "campaign_id",
+    "donor_id",
+    "pledge_id",
+    "amount",
+    "currency",
+    "settled_amount",
+    "fx_rate",
+    "received_on",
+    "method",
+    "bank_reference",
+    "line_fingerprint",
+    "receipt_code",
+    "description",
+    "description_folded",
+    "recorded_at",
+)
 
 
 def _recorded_entry(

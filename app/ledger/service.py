@@ -14,12 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.db import utcnow
+from app.db import bulk_insert, reserve_ids, utcnow
 from app.errors import Conflict
 from app.ledger.accounts import AccountKey, Posting
 from app.ledger.chain import GENESIS_HASH, canonical_json, entry_hash
@@ -312,6 +312,21 @@ def post_entry(
     return entry_id
 
 
+# From this many entries on, `post_entries` writes with `app.db.bulk_insert`.
+_BULK_ENTRIES = 100
+_ENTRY_COLUMNS = (
+    "campaign_id",
+    "seq",
+    "kind",
+    "recorded_at",
+    "detail",
+    "pledges_count",
+    "contributions_count",
+    "prev_hash",
+    "hash",
+)
+
+
 def post_entries(
     session: Session,
     head: LedgerHead,
@@ -340,28 +355,52 @@ def post_entries(
         entry_lines.append(lines)
     if not entry_rows:
         return []
-    # Core inserts on the connection: the ORM's bulk RETURNING splices its batches in
-    # quadratic time. Ids are matched by seq, not row order: ordered RETURNING would cost
-    # SQLite one INSERT per row.
     connection = session.connection()
-    inserted = connection.execute(
-        insert(LedgerEntry).returning(LedgerEntry.seq, LedgerEntry.id), entry_rows
-    )
-    ids_by_seq = {seq: entry_id for seq, entry_id in inserted}
-    entry_ids = [ids_by_seq[values["seq"]] for values in entry_rows]
-    posting_rows = [
-        {
-            "entry_id": entry_id,
-            "account_id": account.id,
-            "seq": values["seq"],
-            "amount": amount,
-            "balance_after": balance_after,
-        }
-        for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
-        for account, amount, balance_after in lines
-    ]
-    if posting_rows:  # an empty list would run one INSERT of defaults
-        connection.execute(insert(LedgerPosting), posting_rows)
+    if len(entry_rows) < _BULK_ENTRIES:
+        # A few entries (a single request): multi-row INSERT … RETURNING, one round trip.
+        # Ids are matched by seq, not row order: ordered RETURNING costs SQLite a row each.
+        inserted = connection.execute(
+            insert(LedgerEntry).returning(LedgerEntry.seq, LedgerEntry.id), entry_rows
+        )
+        ids_by_seq = {seq: entry_id for seq, entry_id in inserted}
+        entry_ids = [ids_by_seq[values["seq"]] for values in entry_rows]
+        posting_rows = [
+            {
+                "entry_id": entry_id,
+                "account_id": account.id,
+                "seq": values["seq"],
+                "amount": amount,
+                "balance_after": balance_after,
+            }
+            for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
+            for account, amount, balance_after in lines
+        ]
+        if posting_rows:  # an empty list would run one INSERT of defaults
+            connection.execute(insert(LedgerPosting), posting_rows)
+    else:
+        # A statement's thousands: the database's bulk path (COPY / executemany) with ids
+        # reserved up front; SQLAlchemy's RETURNING batches cost more than the inserts.
+        entry_table = cast(Table, LedgerEntry.__table__)
+        entry_ids = reserve_ids(connection, entry_table, len(entry_rows))
+        bulk_insert(
+            connection,
+            entry_table,
+            ("id", *_ENTRY_COLUMNS),
+            [
+                (entry_id, *(values[name] for name in _ENTRY_COLUMNS))
+                for entry_id, values in zip(entry_ids, entry_rows, strict=True)
+            ],
+        )
+        bulk_insert(
+            connection,
+            cast(Table, LedgerPosting.__table__),
+            ("entry_id", "account_id", "seq", "amount", "balance_after"),
+            [
+                (entry_id, account.id, values["seq"], amount, balance_after)
+                for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
+                for account, amount, balance_after in lines
+            ],
+        )
     tip.write(head, accounts)
     session.flush()  # each account's new balance and the head: one UPDATE each
     return entry_ids

@@ -62,10 +62,10 @@ def _chain_state(session, campaign_id: int) -> dict[str, Any]:
     }
 
 
-def _drafts(pledge_amount: Decimal) -> list[EntryDraft]:
+def _drafts(pledge_amount: Decimal, copies: int = 3) -> list[EntryDraft]:
     drafts = []
     fulfilled = Decimal(0)
-    for i, amount in enumerate([Decimal(100_000), Decimal(250_000), Decimal(75_000)] * 3):
+    for i, amount in enumerate([Decimal(100_000), Decimal(250_000), Decimal(75_000)] * copies):
         postings = [
             chart.debit(chart.cash("VND"), amount),
             chart.credit(
@@ -93,11 +93,15 @@ def _drafts(pledge_amount: Decimal) -> list[EntryDraft]:
     return drafts
 
 
-def test_post_entries_writes_exactly_the_chain_post_entry_writes(client, db):
+# 9 drafts take the multi-row INSERT … RETURNING path; 108 (≥ ledger._BULK_ENTRIES) the
+# bulk path of a statement import (reserved ids, then COPY or multi-row INSERTs).
+@pytest.mark.parametrize("copies", [3, 36])
+def test_post_entries_writes_exactly_the_chain_post_entry_writes(client, db, copies):
+    assert (copies * 3 >= ledger._BULK_ENTRIES) == (copies == 36)
     c = f.campaign(client)
     f.pledge(client, c["code"], f.donor(client)["id"], 300_000)
     f.contribution(client, c["code"], 50_000)  # the chain and balances do not start empty
-    drafts = _drafts(Decimal(300_000))
+    drafts = _drafts(Decimal(300_000), copies)
     with db.session() as session:
         campaign_id = session.scalars(select(Campaign.id).where(Campaign.code == c["code"])).one()
         head = ledger.lock(session, campaign_id)
@@ -119,6 +123,14 @@ def test_post_entries_writes_exactly_the_chain_post_entry_writes(client, db):
         ids = ledger.post_entries(session, head, drafts, recorded_at=stamp)
         bulk = _chain_state(session, campaign_id)
         assert len(ids) == len(drafts) == len(set(ids))
+        # The ids returned are the entries' own, in the drafts' order.
+        assert ids == list(
+            session.scalars(
+                select(LedgerEntry.id)
+                .where(LedgerEntry.campaign_id == campaign_id, LedgerEntry.seq > 4)
+                .order_by(LedgerEntry.seq)
+            )
+        )
         session.commit()
     assert bulk == one_by_one
     assert len(bulk["entries"]) == 3 + 1 + len(drafts)  # created, opened, pledge, 1 + drafts
