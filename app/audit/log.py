@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import Row, event, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -130,12 +130,13 @@ def _capture(session: Session, _: UOWTransaction) -> None:
             _note(session, obj, created=False)
 
 
-def event_hash(event_: AuditEvent) -> str:
-    """SHA-256 over the event's content and the previous event's hash."""
-    return _hash_of({column: getattr(event_, column) for column in _HASHED_COLUMNS})
+def event_hash(event_: AuditEvent | Row[Any]) -> str:
+    """SHA-256 over the event's content and the previous event's hash (of an event, or of
+    a row with at least its `HASHED_COLUMNS`)."""
+    return _hash_of({column: getattr(event_, column) for column in HASHED_COLUMNS})
 
 
-_HASHED_COLUMNS = (
+HASHED_COLUMNS = (
     "chain", "seq", "campaign_id", "actor_key_id", "actor_role", "actor_unit_id",
     "request_id", "method", "path", "entity_type", "entity_id", "action", "changes",
     "recorded_at", "prev_hash",
