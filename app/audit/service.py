@@ -81,7 +81,7 @@ def _verify_audit_chain(session: Session, head: AuditHead) -> tuple[int, BrokenL
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=_BATCH)
     )
-    for event_ in session.execute(stmt):
+    for event_ in session.connection().execute(stmt):  # Core rows: no ORM result layer
         checked += 1
         if event_.seq != expected_seq:
             return checked, broken(expected_seq, None, "chain_sequence", "an event is missing")

@@ -159,8 +159,8 @@ def _compare(
 
 
 def _stream(session: Session, stmt: Any) -> Iterator[tuple[Any, ...]]:
-    """The statement's rows as plain tuples, streamed."""
-    return iter(session.execute(stmt.execution_options(yield_per=_BATCH)))
+    """The statement's rows as plain tuples, streamed (Core rows: no ORM result layer)."""
+    return iter(session.connection().execute(stmt.execution_options(yield_per=_BATCH)))
 
 
 def _contributions(
