@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Dialect, Numeric, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.ledger.chain import GENESIS_HASH, entry_hash_of_texts, rfc3339
@@ -47,6 +48,12 @@ class Verification:
         return self.problems[0] if self.problems else None
 
 
+def _as_stored(column: Any, dialect: Dialect) -> ColumnElement[Any]:
+    """An amount column as the driver hands it back (text on SQLite, Decimal on PostgreSQL),
+    without `app.db.Amount`'s per-value conversion: the replay makes the Decimal itself."""
+    return type_coerce(column, String() if dialect.name == "sqlite" else Numeric(asdecimal=True))
+
+
 def verify_campaign(
     session: Session, campaign_id: int, *, up_to_seq: int | None = None, keep_details: bool = False
 ) -> Verification:
@@ -63,13 +70,14 @@ def verify_campaign(
     # Plain tuples, not ORM objects or rows: building an object per entry and posting was
     # most of the replay's cost. Postings are grouped by entry up front (one query),
     # entries stream (a server-side cursor on PostgreSQL).
+    core = session.connection()
     posting_stmt = (
         select(
             LedgerPosting.entry_id,
             LedgerPosting.id,
             LedgerPosting.account_id,
-            LedgerPosting.amount,
-            LedgerPosting.balance_after,
+            _as_stored(LedgerPosting.amount, core.dialect),
+            _as_stored(LedgerPosting.balance_after, core.dialect),
         )
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(LedgerAccount.campaign_id == campaign_id)
@@ -93,12 +101,20 @@ def verify_campaign(
     if up_to_seq is not None:
         posting_stmt = posting_stmt.where(LedgerPosting.seq <= up_to_seq)
         entry_stmt = entry_stmt.where(LedgerEntry.seq <= up_to_seq)
-    postings_by_entry: dict[int, list[tuple[int, int, Decimal, Decimal]]] = defaultdict(list)
     # Core rows on the session's connection (same transaction): the ORM's result layer
     # costs more than the replay itself when all it hands back is columns.
-    core = session.connection()
-    for entry_id, *posting in core.execute(posting_stmt.execution_options(yield_per=_BATCH)):
-        postings_by_entry[entry_id].append(tuple(posting))  # type: ignore[arg-type]
+    postings_by_entry: dict[int, list[tuple[int, int, Decimal, Decimal]]] = defaultdict(list)
+    for entry_id, posting_id, account_id, amount, after in core.execute(
+        posting_stmt.execution_options(yield_per=_BATCH)
+    ):
+        postings_by_entry[entry_id].append(
+            (
+                posting_id,
+                account_id,
+                amount if type(amount) is Decimal else Decimal(amount),
+                after if type(after) is Decimal else Decimal(after),
+            )
+        )
     keys = {a.id: (a.code, a.asset) for a in accounts.values()}
     # Each amount's canonical text, computed once per distinct amount (equal amounts have
     # one canonical text, so keying by value is exact).
