@@ -15,12 +15,13 @@ requests can never wait on each other's chains.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Row, event, insert, inspect, select, update
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -130,10 +131,12 @@ def _capture(session: Session, _: UOWTransaction) -> None:
             _note(session, obj, created=False)
 
 
-def event_hash(event_: AuditEvent | Row[Any]) -> str:
+def event_hash(event_: AuditEvent | Mapping[str, Any]) -> str:
     """SHA-256 over the event's content and the previous event's hash (of an event, or of
-    a row with at least its `HASHED_COLUMNS`)."""
-    return _hash_of({column: getattr(event_, column) for column in HASHED_COLUMNS})
+    a mapping with at least its `HASHED_COLUMNS`)."""
+    if isinstance(event_, AuditEvent):
+        return _hash_of({column: getattr(event_, column) for column in HASHED_COLUMNS})
+    return _hash_of(event_)
 
 
 HASHED_COLUMNS = (
@@ -143,7 +146,7 @@ HASHED_COLUMNS = (
 )  # fmt: skip
 
 
-def _hash_of(event_: dict[str, Any]) -> str:
+def _hash_of(event_: Mapping[str, Any]) -> str:
     content = {
         "chain": event_["chain"],
         "seq": event_["seq"],
