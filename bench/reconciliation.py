@@ -11,6 +11,10 @@ the ones that grow are printed with their query plans.
     .venv/bin/python -m bench.reconciliation --postgres           # throw-away PostgreSQL database
     .venv/bin/python -m bench.reconciliation --database-url URL   # an existing database (migrated, kept)
     .venv/bin/python -m bench.reconciliation --small 100 --large 1000 --requests 20   # a quick run
+
+With `--verify-full` it also times `?verify=full` of each campaign and `GET /v1/audit/verify`
+in entries per second (target ≥ 50,000); `--keep` then `--database-url URL --verify-only N`
+times only those, N rounds, on the database kept.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, select
 
 from app.allocations import service as allocations
 from app.allocations.schemas import AllocationCreate, AllocationDeliver
@@ -48,6 +52,8 @@ from bench import _harness as harness
 from bench._harness import Timing
 
 TARGET_RATIO = 1.5
+# Full verification (`?verify=full`, `/v1/audit/verify`): entries replayed per second.
+VERIFY_TARGET = 50_000
 # Contributions per transaction: big enough to be fast, small enough to keep memory flat.
 BATCH = 5_000
 
@@ -261,14 +267,43 @@ def check_reconciliation(client: TestClient, built: Built) -> dict[str, Any]:
     return body
 
 
-def verify_full(client: TestClient, code: str) -> float:
+def verify_full(client: TestClient, code: str) -> tuple[float, int]:
+    """Seconds for one `?verify=full` of `code`, and the entries it replayed."""
     started = time.perf_counter()
     body = client.get(f"/v1/campaigns/{code}/reconciliation", params={"verify": "full"}).json()
     elapsed = time.perf_counter() - started
     failed = [c["name"] for c in body["checks"] if not c["ok"]]
     if failed:
         raise SystemExit(f"{code}: verify=full failed checks {failed}")
-    return elapsed
+    return elapsed, int(body["ledger"]["entries"])
+
+
+def audit_verify(client: TestClient) -> tuple[float, int, int]:
+    """Seconds for one `GET /v1/audit/verify`, the ledger entries and audit events it checked."""
+    started = time.perf_counter()
+    body = client.get("/v1/audit/verify").json()
+    elapsed = time.perf_counter() - started
+    if not body.get("ok"):
+        raise SystemExit(f"/v1/audit/verify failed: {body}")
+    return elapsed, int(body["ledger_entries"]), int(body["audit_events"])
+
+
+def report_verification(client: TestClient, codes: list[str], rounds: int) -> None:
+    """Full verification in entries per second (target ≥ 50,000), `rounds` times each."""
+    print(f"\nFull verification ({client.app.state.database.engine.dialect.name}), "  # type: ignore[attr-defined]
+          f"{rounds} round(s); target ≥ {VERIFY_TARGET:,} entries/s")  # fmt: skip
+    for _ in range(rounds):
+        for code in codes:
+            seconds, entries = verify_full(client, code)
+            rate = entries / seconds
+            verdict = "OK" if rate >= VERIFY_TARGET else "BELOW TARGET"
+            print(f"  verify=full {code:<24} {entries:>9,} entries {seconds:7.2f}s "
+                  f"{rate:>9,.0f} entries/s  {verdict}")  # fmt: skip
+        seconds, entries, events = audit_verify(client)
+        rate = entries / seconds
+        verdict = "OK" if rate >= VERIFY_TARGET else "BELOW TARGET"
+        print(f"  /v1/audit/verify {'':<19} {entries:>9,} entries {seconds:7.2f}s "
+              f"{rate:>9,.0f} entries/s  {verdict} (and {events:,} audit events)")  # fmt: skip
 
 
 @dataclass
@@ -396,8 +431,7 @@ def run(url: str, args: argparse.Namespace) -> float:
                 f"{body['ledger']['entries']:,} entries, checks ok"
             )
         if args.verify_full:
-            for b in built:
-                print(f"{b.code}: verify=full ok in {verify_full(live, b.code):.1f}s")
+            report_verification(live, [b.code for b in built], rounds=1)
         ratios = [benchmark(live, built, args, "server that saw them grow")]
 
     with harness.admin_client(url) as fresh:
@@ -454,7 +488,29 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="print per-statement times even when on target"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument(
+        "--verify-only",
+        type=int,
+        metavar="ROUNDS",
+        help="with --database-url of a database this benchmark filled: build nothing, only "
+        "time ?verify=full of its campaigns and /v1/audit/verify, ROUNDS times",
+    )
     args = parser.parse_args(argv)
+    if args.verify_only:
+        if not args.database_url:
+            parser.error("--verify-only needs --database-url")
+        with harness.admin_client(args.database_url) as client:
+            database: Database = client.app.state.database  # type: ignore[attr-defined]
+            with database.engine.connect() as conn:
+                codes = list(
+                    conn.scalars(
+                        select(Campaign.code)
+                        .where(Campaign.code.like("bench-%"))
+                        .order_by(Campaign.id)
+                    )
+                )
+            report_verification(client, codes, rounds=args.verify_only)
+        return 0
 
     with harness.database(url=args.database_url, postgres=args.postgres, keep=args.keep) as url:
         ratio = run(url, args)

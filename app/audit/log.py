@@ -15,6 +15,8 @@ requests can never wait on each other's chains.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from app.audit.models import GLOBAL_CHAIN, AuditEvent, AuditHead, campaign_chain
 from app.db import utcnow
 from app.keys import scope
-from app.ledger.chain import GENESIS_HASH, canonical_json, content_hash, rfc3339
+from app.ledger.chain import GENESIS_HASH, canonical_json, json_value, rfc3339
 from app.money import canonical
 
 # The ledger chains itself; bookkeeping tables are not history.
@@ -130,31 +132,38 @@ def _capture(session: Session, _: UOWTransaction) -> None:
             _note(session, obj, created=False)
 
 
-def event_hash(event_: AuditEvent) -> str:
-    """SHA-256 over the event's content and the previous event's hash."""
-    return _hash_of({column: getattr(event_, column) for column in _HASHED_COLUMNS})
+def event_hash(event_: AuditEvent | Mapping[str, Any]) -> str:
+    """SHA-256 over the event's content and the previous event's hash (of an event, or of
+    a mapping with at least its `HASHED_COLUMNS`)."""
+    if isinstance(event_, AuditEvent):
+        return _hash_of({column: getattr(event_, column) for column in HASHED_COLUMNS})
+    return _hash_of(event_)
 
 
-_HASHED_COLUMNS = (
+HASHED_COLUMNS = (
     "chain", "seq", "campaign_id", "actor_key_id", "actor_role", "actor_unit_id",
     "request_id", "method", "path", "entity_type", "entity_id", "action", "changes",
     "recorded_at", "prev_hash",
 )  # fmt: skip
 
 
-def _hash_of(event_: dict[str, Any]) -> str:
-    content = {
-        "chain": event_["chain"],
-        "seq": event_["seq"],
-        "campaign_id": event_["campaign_id"],
-        "actor": [event_["actor_key_id"], event_["actor_role"], event_["actor_unit_id"]],
-        "request": [event_["request_id"], event_["method"], event_["path"]],
-        "entity": [event_["entity_type"], event_["entity_id"], event_["action"]],
-        "changes": event_["changes"],
-        "recorded_at": rfc3339(event_["recorded_at"]),
-        "prev_hash": event_["prev_hash"],
-    }
-    return content_hash(content)
+def _hash_of(event_: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of
+    {"chain", "seq", "campaign_id", "actor": [key id, role, unit id],
+     "request": [request id, method, path], "entity": [type, id, action],
+     "changes", "recorded_at", "prev_hash"}, written out directly in sorted key order (the
+    same bytes as `content_hash` of that dict: tests/audit/test_event_hash.py)."""
+    j = json_value
+    text = (
+        f'{{"actor":[{j(event_["actor_key_id"])},{j(event_["actor_role"])},'
+        f'{j(event_["actor_unit_id"])}],"campaign_id":{j(event_["campaign_id"])},'
+        f'"chain":{j(event_["chain"])},"changes":{j(event_["changes"])},'
+        f'"entity":[{j(event_["entity_type"])},{j(event_["entity_id"])},{j(event_["action"])}],'
+        f'"prev_hash":{j(event_["prev_hash"])},"recorded_at":{j(rfc3339(event_["recorded_at"]))},'
+        f'"request":[{j(event_["request_id"])},{j(event_["method"])},{j(event_["path"])}],'
+        f'"seq":{j(event_["seq"])}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _lock_head(session: Session, chain: str) -> AuditHead:

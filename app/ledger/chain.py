@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -54,17 +54,85 @@ def entry_hash(
     prev_hash: str,
 ) -> str:
     """SHA-256 over a ledger entry's content and the previous entry's hash."""
-    return content_hash(
-        {
-            "campaign_id": campaign_id,
-            "seq": seq,
-            "kind": kind,
-            "recorded_at": rfc3339(recorded_at),
-            "detail": detail,
-            "postings": sorted(
-                [code, asset, canonical(amount)] for code, asset, amount in postings
-            ),
-            "counters": {"pledges": pledges_count, "contributions": contributions_count},
-            "prev_hash": prev_hash,
-        }
+    return entry_hash_of_texts(
+        campaign_id=campaign_id,
+        seq=seq,
+        kind=kind,
+        recorded_at=rfc3339(recorded_at),
+        detail=detail,
+        postings=[(code, asset, canonical(amount)) for code, asset, amount in postings],
+        pledges_count=pledges_count,
+        contributions_count=contributions_count,
+        prev_hash=prev_hash,
     )
+
+
+def entry_hash_of_texts(
+    *,
+    campaign_id: int,
+    seq: int,
+    kind: str,
+    recorded_at: str,
+    detail: str,
+    postings: list[tuple[str, str, str]],
+    pledges_count: int,
+    contributions_count: int,
+    prev_hash: str,
+) -> str:
+    """`entry_hash` from the stamp already in RFC 3339 and the amounts already canonical.
+
+    The canonical JSON of the entry's content is written out directly, keys in sorted
+    order, instead of building a dict for `json` to sort and encode: the same bytes
+    (tests/ledger/test_chain.py compares the two for generated entries), at a fraction of
+    the cost per entry, which is what a full verification pays 50,000 times a second.
+    """
+    if not (
+        type(campaign_id) is int
+        and type(seq) is int
+        and type(pledges_count) is int
+        and type(contributions_count) is int
+        and type(kind) is str
+        and type(detail) is str
+        and type(prev_hash) is str
+    ):  # anything unusual takes the general path, which encodes it the way json does
+        return content_hash(
+            {
+                "campaign_id": campaign_id,
+                "seq": seq,
+                "kind": kind,
+                "recorded_at": recorded_at,
+                "detail": detail,
+                "postings": sorted([list(p) for p in postings]),
+                "counters": {"pledges": pledges_count, "contributions": contributions_count},
+                "prev_hash": prev_hash,
+            }
+        )
+    text = (
+        f'{{"campaign_id":{campaign_id},'
+        f'"counters":{{"contributions":{contributions_count},"pledges":{pledges_count}}},'
+        f'"detail":{_string(detail)},"kind":{_string(kind)},'
+        f'"postings":[{",".join(map(_posting, sorted(postings)))}],'
+        f'"prev_hash":{_string(prev_hash)},"recorded_at":{_string(recorded_at)},"seq":{seq}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# json's own string encoder (the C one when available), as `canonical_json` uses it.
+_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def json_value(value: Any) -> str:
+    """`canonical_json(value)`, quicker for the text, whole numbers and nulls of a chain."""
+    kind = type(value)
+    if kind is str:
+        return _string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return canonical_json(value)
+
+
+def _posting(posting: tuple[str, str, str]) -> str:
+    code, asset, amount = posting
+    return f"[{_string(code)},{_string(asset)},{_string(amount)}]"

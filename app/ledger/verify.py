@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Dialect, Numeric, String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from app.ledger.chain import GENESIS_HASH, entry_hash
+from app.ledger.chain import GENESIS_HASH, entry_hash_of_texts, rfc3339
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
-from app.ledger.service import unbalanced_assets
+from app.money import canonical
+
+ZERO = Decimal(0)
+# Rows per round trip while streaming.
+_BATCH = 10_000
 
 
 @dataclass
@@ -43,6 +48,12 @@ class Verification:
         return self.problems[0] if self.problems else None
 
 
+def _as_stored(column: Any, dialect: Dialect) -> ColumnElement[Any]:
+    """An amount column as the driver hands it back (text on SQLite, Decimal on PostgreSQL),
+    without `app.db.Amount`'s per-value conversion: the replay makes the Decimal itself."""
+    return type_coerce(column, String() if dialect.name == "sqlite" else Numeric(asdecimal=True))
+
+
 def verify_campaign(
     session: Session, campaign_id: int, *, up_to_seq: int | None = None, keep_details: bool = False
 ) -> Verification:
@@ -56,15 +67,17 @@ def verify_campaign(
             select(LedgerAccount).where(LedgerAccount.campaign_id == campaign_id)
         )
     }
-    # Plain rows, not ORM objects: building an object per entry and posting was most of
-    # the replay's cost. Postings are grouped by entry up front (one query), entries stream.
+    # Plain tuples, not ORM objects or rows: building an object per entry and posting was
+    # most of the replay's cost. Postings are grouped by entry up front (one query),
+    # entries stream (a server-side cursor on PostgreSQL).
+    core = session.connection()
     posting_stmt = (
         select(
-            LedgerPosting.id,
             LedgerPosting.entry_id,
+            LedgerPosting.id,
             LedgerPosting.account_id,
-            LedgerPosting.amount,
-            LedgerPosting.balance_after,
+            _as_stored(LedgerPosting.amount, core.dialect),
+            _as_stored(LedgerPosting.balance_after, core.dialect),
         )
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
         .where(LedgerAccount.campaign_id == campaign_id)
@@ -73,7 +86,6 @@ def verify_campaign(
     entry_stmt = (
         select(
             LedgerEntry.id,
-            LedgerEntry.campaign_id,
             LedgerEntry.seq,
             LedgerEntry.kind,
             LedgerEntry.recorded_at,
@@ -89,66 +101,88 @@ def verify_campaign(
     if up_to_seq is not None:
         posting_stmt = posting_stmt.where(LedgerPosting.seq <= up_to_seq)
         entry_stmt = entry_stmt.where(LedgerEntry.seq <= up_to_seq)
-    postings_by_entry: dict[int, list[Row[int, int, int, Decimal, Decimal]]] = defaultdict(list)
-    for posting in session.execute(posting_stmt):
-        postings_by_entry[posting.entry_id].append(posting)
+    # Core rows on the session's connection (same transaction): the ORM's result layer
+    # costs more than the replay itself when all it hands back is columns.
+    postings_by_entry: dict[int, list[tuple[int, int, Decimal, Decimal]]] = defaultdict(list)
+    for entry_id, posting_id, account_id, amount, after in core.execute(
+        posting_stmt.execution_options(yield_per=_BATCH)
+    ):
+        postings_by_entry[entry_id].append(
+            (
+                posting_id,
+                account_id,
+                amount if type(amount) is Decimal else Decimal(amount),
+                after if type(after) is Decimal else Decimal(after),
+            )
+        )
     keys = {a.id: (a.code, a.asset) for a in accounts.values()}
+    # Each amount's canonical text, computed once per distinct amount (equal amounts have
+    # one canonical text, so keying by value is exact).
+    texts: dict[Decimal, str] = {}
+    details = result.details
 
     def broken(entry_id: int | None, seq: int, rule: str, detail: str) -> None:
         result.problems.append(Broken(campaign_id, seq, entry_id, rule, detail))
 
-    running: dict[int, Decimal] = defaultdict(Decimal)
-    prev_hash, expected_seq = GENESIS_HASH, 1
-    for entry in session.execute(entry_stmt.execution_options(yield_per=5_000)):
-        result.entries += 1
-        postings = postings_by_entry.pop(entry.id, [])
+    running: dict[int, Decimal] = {}
+    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
+    no_postings: list[tuple[int, int, Decimal, Decimal]] = []
+    rows = core.execute(entry_stmt.execution_options(yield_per=_BATCH))
+    for entry_id, seq, kind, recorded_at, detail, pledges, contributions, prev, digest in rows:
+        count += 1
+        postings = postings_by_entry.pop(entry_id, no_postings)
         if keep_details:
-            result.details[entry.kind].append(entry.detail)
-        if entry.seq != expected_seq:
+            details[kind].append(detail)
+        if seq != expected_seq:
+            result.chain_ok = False
+            broken(entry_id, seq, "chain_sequence", f"expected entry {expected_seq}, found {seq}")
+        if prev != prev_hash:
             result.chain_ok = False
             broken(
-                entry.id,
-                entry.seq,
-                "chain_sequence",
-                f"expected entry {expected_seq}, found {entry.seq}",
+                entry_id, seq, "chain_link", "prev_hash does not match the previous entry's hash"
             )
-        if entry.prev_hash != prev_hash:
-            result.chain_ok = False
-            broken(
-                entry.id,
-                entry.seq,
-                "chain_link",
-                "prev_hash does not match the previous entry's hash",
-            )
-        digest = entry_hash(
-            campaign_id=entry.campaign_id,
-            seq=entry.seq,
-            kind=entry.kind,
-            recorded_at=entry.recorded_at,
-            detail=entry.detail,
-            postings=[(*keys[p.account_id], p.amount) for p in postings],
-            pledges_count=entry.pledges_count,
-            contributions_count=entry.contributions_count,
-            prev_hash=entry.prev_hash,
+        # One pass over the postings: their hashed triples, per-asset sums, running balances.
+        hashed = []
+        per_asset: dict[str, Decimal] = {}
+        wrong_balance = []
+        for posting_id, account_id, amount, balance_after in postings:
+            code, asset = keys[account_id]
+            text = texts.get(amount)
+            if text is None:
+                text = texts[amount] = canonical(amount)
+            hashed.append((code, asset, text))
+            per_asset[asset] = per_asset.get(asset, ZERO) + amount
+            balance = running[account_id] = running.get(account_id, ZERO) + amount
+            if balance_after != balance:
+                wrong_balance.append(posting_id)
+        recomputed = entry_hash_of_texts(
+            campaign_id=campaign_id,
+            seq=seq,
+            kind=kind,
+            recorded_at=rfc3339(recorded_at),
+            detail=detail,
+            postings=hashed,
+            pledges_count=pledges,
+            contributions_count=contributions,
+            prev_hash=prev,
         )
-        if digest != entry.hash:
+        if recomputed != digest:
             result.chain_ok = False
-            broken(entry.id, entry.seq, "entry_hash", "the entry's content does not match its hash")
-        off = unbalanced_assets((keys[p.account_id][1], p.amount) for p in postings)
+            broken(entry_id, seq, "entry_hash", "the entry's content does not match its hash")
+        off = {a: total for a, total in per_asset.items() if total != 0}
         if off:
             result.balances_ok = False
-            broken(entry.id, entry.seq, "entry_balances", f"postings do not sum to zero: {off}")
-        for p in postings:
-            running[p.account_id] += p.amount
-            if p.balance_after != running[p.account_id]:
-                result.balances_ok = False
-                broken(
-                    entry.id,
-                    entry.seq,
-                    "posting_balance_after",
-                    f"posting {p.id} records a wrong running balance",
-                )
-        prev_hash, expected_seq = entry.hash, entry.seq + 1
+            broken(entry_id, seq, "entry_balances", f"postings do not sum to zero: {off}")
+        for posting_id in wrong_balance:
+            result.balances_ok = False
+            broken(
+                entry_id,
+                seq,
+                "posting_balance_after",
+                f"posting {posting_id} records a wrong running balance",
+            )
+        prev_hash, expected_seq = digest, seq + 1
+    result.entries = count
     for entry_id in postings_by_entry:
         result.balances_ok = False
         broken(

@@ -75,11 +75,28 @@ class _Unreadable(Exception):
         self.key = key
 
 
+class _Details:
+    """The replayed entries' details, parsed once per kind, by the record id they name
+    (the rows' check and the audit log's check both read them)."""
+
+    def __init__(self, texts: Mapping[str, list[str]]) -> None:
+        self._texts = texts
+        self._parsed: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+
+    def by_id(self, kind: str, key: str) -> dict[int, dict[str, Any]]:
+        """Don't change what this returns: it is shared."""
+        parsed = self._parsed.get((kind, key))
+        if parsed is None:
+            parsed = self._parsed[(kind, key)] = _by_id(self._texts.get(kind, ()), key)
+        return parsed
+
+
 def _by_id(texts: Iterable[str], key: str) -> dict[int, dict[str, Any]]:
     details: dict[int, dict[str, Any]] = {}
+    loads = json.loads
     for text in texts:
         try:
-            detail = json.loads(text)
+            detail = loads(text)
             record_id = detail[key]
         except (ValueError, KeyError, TypeError) as exc:
             raise _Unreadable(key) from exc
@@ -107,47 +124,74 @@ def _read(name: str, value: Any) -> Any:
 
 def _compare(
     table: str,
-    rows: Iterator[Mapping[str, Any]],
-    expected_of: Callable[[int], dict[str, Any] | None],
-    recorded: dict[int, dict[str, Any]],
+    names: tuple[str, ...],
+    rows: Iterable[tuple[Any, ...]],
+    expected_of: Callable[[int], tuple[Any, ...] | None],
+    recorded: Mapping[int, dict[str, Any]],
 ) -> Mismatch | None:
-    """Each row against what the chain says of it; then the entries no row is left for."""
-    for row in rows:
-        row_id = int(row["id"])
-        expected = expected_of(row_id)
-        if expected is None:
+    """Each row (its id, then the values of `names`) against what the chain says of it
+    (`expected_of`: the detail's values of `names`, as the chain writes them); then the
+    entries no row is left for. Names the first field that differs, in `names` order."""
+    amounts = [i for i, name in enumerate(names) if name in _AMOUNTS]
+    dates = [i for i, name in enumerate(names) if name in _DATES]
+    fromisoformat = date.fromisoformat
+    seen: set[int] = set()
+    for row_id, *found in rows:
+        raw = expected_of(row_id) if row_id not in seen else None  # one row per entry
+        if raw is None:
             return Mismatch(table, row_id, "entry", "no entry", "a row")
-        for name, value in expected.items():
-            if row[name] != _read(name, value):
-                return Mismatch(table, row_id, name, _text(value), _text(row[name]))
-    if recorded:
-        missing = min(recorded)
-        return Mismatch(table, missing, "row", "a row", "no row")
+        seen.add(row_id)
+        expected = list(raw)
+        for i in amounts:
+            if expected[i] is not None:
+                expected[i] = Decimal(expected[i])
+        for i in dates:
+            if type(expected[i]) is str:
+                expected[i] = fromisoformat(expected[i])
+        if found != expected:  # rare: work out which field, and say it as the chain does
+            for name, value, held in zip(names, raw, found, strict=True):
+                if held is not value and held != _read(name, value):
+                    return Mismatch(table, row_id, name, _text(value), _text(held))
+    missing = [record_id for record_id in recorded if record_id not in seen]
+    if missing:
+        return Mismatch(table, min(missing), "row", "a row", "no row")
     return None
 
 
-def _stream(session: Session, stmt: Any) -> Iterator[dict[str, Any]]:
-    for row in session.execute(stmt.execution_options(yield_per=_BATCH)):
-        yield dict(row._mapping)
+def _stream(session: Session, stmt: Any) -> Iterator[tuple[Any, ...]]:
+    """The statement's rows as plain tuples, streamed (Core rows: no ORM result layer)."""
+    return iter(session.connection().execute(stmt.execution_options(yield_per=_BATCH)))
 
 
 def _contributions(
-    session: Session, campaign_id: int, currency: str, details: Mapping[str, list[str]]
+    session: Session, campaign_id: int, currency: str, details: _Details
 ) -> Mismatch | None:
-    recorded = _by_id(details.get("contribution_recorded", ()), "contribution_id")
-    reversed_ids = set(_by_id(details.get("contribution_reversed", ()), "contribution_id"))
+    recorded = details.by_id("contribution_recorded", "contribution_id")
+    reversed_ids = details.by_id("contribution_reversed", "contribution_id")
+    names = (
+        "donor_id",
+        "pledge_id",
+        "received_on",
+        "item_code",
+        "quantity",
+        "estimated_value",
+        "amount",
+        "currency",
+        "settled_amount",
+        "status",
+    )
     stmt = (
         select(
             Contribution.id,
             Contribution.donor_id,
             Contribution.pledge_id,
+            Contribution.received_on,
+            Item.code.label("item_code"),
+            Contribution.quantity,
+            Contribution.estimated_value,
             Contribution.amount,
             Contribution.currency,
             Contribution.settled_amount,
-            Contribution.received_on,
-            Contribution.quantity,
-            Contribution.estimated_value,
-            Item.code.label("item_code"),
             ContributionReversal.id.label("reversal_id"),
         )
         .outerjoin(Item, Item.id == Contribution.item_id)
@@ -156,45 +200,59 @@ def _contributions(
         .order_by(Contribution.id)
     )
 
-    def expected_of(row_id: int) -> dict[str, Any] | None:
-        detail = recorded.pop(row_id, None)
+    def expected_of(row_id: int) -> tuple[Any, ...] | None:
+        detail = recorded.get(row_id)
         if detail is None:
             return None
-        goods = "item_code" in detail
-        fields = {
-            "donor_id": detail["donor_id"],
-            "pledge_id": detail["pledge_id"],
-            "received_on": detail["received_on"],
-            "item_code": detail.get("item_code"),
-            "quantity": detail.get("quantity"),
-            "estimated_value": detail.get("estimated_value"),
-            "amount": None if goods else detail["amount"],
-            "currency": None if goods else detail["currency"],
-            "settled_amount": None if goods else detail["settled_amount"],
-        }
-        return fields | {"status": "reversed" if row_id in reversed_ids else "recorded"}
+        status = "reversed" if row_id in reversed_ids else "recorded"
+        if "item_code" in detail:  # goods
+            return (
+                detail["donor_id"],
+                detail["pledge_id"],
+                detail["received_on"],
+                detail["item_code"],
+                detail.get("quantity"),
+                detail.get("estimated_value"),
+                None,
+                None,
+                None,
+                status,
+            )
+        return (
+            detail["donor_id"],
+            detail["pledge_id"],
+            detail["received_on"],
+            None,
+            detail.get("quantity"),
+            detail.get("estimated_value"),
+            detail["amount"],
+            detail["currency"],
+            detail["settled_amount"],
+            status,
+        )
 
     rows = (
-        row | {"status": "reversed" if row["reversal_id"] is not None else "recorded"}
+        (*row[:-1], "reversed" if row[-1] is not None else "recorded")
         for row in _stream(session, stmt)
     )
-    return _compare("contributions", rows, expected_of, recorded)
+    return _compare("contributions", names, rows, expected_of, recorded)
 
 
 def _pledges(
-    session: Session, campaign_id: int, currency: str, details: Mapping[str, list[str]]
+    session: Session, campaign_id: int, currency: str, details: _Details
 ) -> Mismatch | None:
-    recorded = _by_id(details.get("pledge_recorded", ()), "pledge_id")
-    cancelled = set(_by_id(details.get("pledge_cancelled", ()), "pledge_id"))
+    recorded = details.by_id("pledge_recorded", "pledge_id")
+    cancelled = details.by_id("pledge_cancelled", "pledge_id")
+    names = ("donor_id", "reference", "item_code", "quantity", "amount", "currency", "status")
     stmt = (
         select(
             Pledge.id,
             Pledge.donor_id,
             Pledge.reference,
+            Item.code.label("item_code"),
+            Pledge.quantity,
             Pledge.amount,
             Pledge.currency,
-            Pledge.quantity,
-            Item.code.label("item_code"),
             Pledge.cancelled_at,
         )
         .outerjoin(Item, Item.id == Pledge.item_id)
@@ -202,54 +260,66 @@ def _pledges(
         .order_by(Pledge.id)
     )
 
-    def expected_of(row_id: int) -> dict[str, Any] | None:
-        detail = recorded.pop(row_id, None)
+    def expected_of(row_id: int) -> tuple[Any, ...] | None:
+        detail = recorded.get(row_id)
         if detail is None:
             return None
         goods = "item_code" in detail
-        return {
-            "donor_id": detail["donor_id"],
-            "reference": detail["reference"],
-            "item_code": detail.get("item_code"),
-            "quantity": detail.get("quantity"),
-            "amount": None if goods else detail["amount"],
+        return (
+            detail["donor_id"],
+            detail["reference"],
+            detail.get("item_code"),
+            detail.get("quantity"),
+            None if goods else detail["amount"],
             # Entries written before pledges had their own currency were in the campaign's.
-            "currency": None if goods else detail.get("currency", currency),
-            "status": "cancelled" if row_id in cancelled else "not cancelled",
-        }
+            None if goods else detail.get("currency", currency),
+            "cancelled" if row_id in cancelled else "not cancelled",
+        )
 
     rows = (
-        row | {"status": "cancelled" if row["cancelled_at"] is not None else "not cancelled"}
+        (*row[:-1], "cancelled" if row[-1] is not None else "not cancelled")
         for row in _stream(session, stmt)
     )
-    return _compare("pledges", rows, expected_of, recorded)
+    return _compare("pledges", names, rows, expected_of, recorded)
 
 
 def _allocations(
-    session: Session, campaign_id: int, currency: str, details: Mapping[str, list[str]]
+    session: Session, campaign_id: int, currency: str, details: _Details
 ) -> Mismatch | None:
-    recorded = _by_id(details.get("allocation_recorded", ()), "allocation_id")
-    delivered = _by_id(details.get("allocation_delivered", ()), "allocation_id")
-    cancelled = set(_by_id(details.get("allocation_cancelled", ()), "allocation_id"))
+    recorded = details.by_id("allocation_recorded", "allocation_id")
+    delivered = details.by_id("allocation_delivered", "allocation_id")
+    cancelled = details.by_id("allocation_cancelled", "allocation_id")
+    names = (
+        "location_id",
+        "item_code",
+        "quantity",
+        "amount",
+        "currency",
+        "status",
+        "delivered_on",
+        "allocated_on",
+    )
     stmt = (
         select(
             Allocation.id,
             Allocation.location_id,
+            Item.code.label("item_code"),
+            Allocation.quantity,
             Allocation.amount,
             Allocation.currency,
-            Allocation.quantity,
             Allocation.status,
             Allocation.delivered_on,
             Allocation.allocated_on,
-            Item.code.label("item_code"),
         )
         .outerjoin(Item, Item.id == Allocation.item_id)
         .where(Allocation.campaign_id == campaign_id)
         .order_by(Allocation.id)
     )
+    # Entries written before allocations had a date lack it: their rows' date is not checked.
+    undated = object()
 
-    def expected_of(row_id: int) -> dict[str, Any] | None:
-        detail = recorded.pop(row_id, None)
+    def expected_of(row_id: int) -> tuple[Any, ...] | None:
+        detail = recorded.get(row_id)
         if detail is None:
             return None
         goods = "item_code" in detail
@@ -260,31 +330,40 @@ def _allocations(
             if row_id in cancelled
             else "allocated"
         )
-        fields = {
-            "location_id": detail["location_id"],
-            "item_code": detail.get("item_code"),
-            "quantity": detail.get("quantity"),
-            "amount": None if goods else detail["amount"],
-            "currency": None if goods else currency,
-            "status": status,
-            "delivered_on": delivered[row_id]["delivered_on"] if row_id in delivered else None,
-        }
-        if "allocated_on" in detail:  # entries written before allocations had a date lack it
-            fields["allocated_on"] = detail["allocated_on"]
-        return fields
+        return (
+            detail["location_id"],
+            detail.get("item_code"),
+            detail.get("quantity"),
+            None if goods else detail["amount"],
+            None if goods else currency,
+            status,
+            delivered[row_id]["delivered_on"] if row_id in delivered else None,
+            detail.get("allocated_on", undated),
+        )
 
-    rows = (row | {"status": str(row["status"])} for row in _stream(session, stmt))
-    return _compare("allocations", rows, expected_of, recorded)
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for row in _stream(session, stmt):
+            allocated_on = row[-1]
+            if recorded.get(row[0], {}).get("allocated_on", undated) is undated:
+                allocated_on = undated
+            yield (*row[:6], str(row[6]), row[7], allocated_on)
+
+    return _compare("allocations", names, rows(), expected_of, recorded)
 
 
 def records_mismatch(
-    session: Session, campaign_id: int, currency: str, verification: Verification
+    session: Session,
+    campaign_id: int,
+    currency: str,
+    verification: Verification,
+    details: _Details | None = None,
 ) -> Mismatch | None:
     """The first contribution, pledge or allocation row of the campaign that disagrees with
     the entries `verification` replayed (made with `keep_details=True`), if any."""
+    details = details or _Details(verification.details)
     try:
         for check in (_contributions, _pledges, _allocations):
-            mismatch = check(session, campaign_id, currency, verification.details)
+            mismatch = check(session, campaign_id, currency, details)
             if mismatch is not None:
                 return mismatch
     except _Unreadable as unreadable:
@@ -317,10 +396,14 @@ def _entry_of(event: AuditEvent) -> tuple[str, str] | None:
 
 
 def head_mismatch(
-    session: Session, campaign_id: int, verification: Verification
+    session: Session,
+    campaign_id: int,
+    verification: Verification,
+    details: _Details | None = None,
 ) -> Mismatch | None:
     """The audit log's last event for the campaign that came with a ledger entry must find
     that entry in the chain (made with `keep_details=True`): else the chain was cut short."""
+    details = details or _Details(verification.details)
     events = session.scalars(
         select(AuditEvent)
         .where(
@@ -336,9 +419,9 @@ def head_mismatch(
             continue  # a pledge's fulfilled amount moving: its entry is the contribution's
         kind, key = entry
         try:
-            ids = set(_by_id(verification.details.get(kind, ()), key))
+            ids: Mapping[int, Any] = details.by_id(kind, key)
         except _Unreadable:
-            ids = set()
+            ids = {}
         if event.entity_id in ids:
             return None
         return Mismatch(
@@ -355,9 +438,10 @@ def first_mismatch(
     session: Session, campaign: Campaign, verification: Verification
 ) -> Mismatch | None:
     """Rows against entries, then the chain's head against the audit log."""
-    return records_mismatch(session, campaign.id, campaign.currency, verification) or head_mismatch(
-        session, campaign.id, verification
-    )
+    details = _Details(verification.details)  # parsed once for both
+    return records_mismatch(
+        session, campaign.id, campaign.currency, verification, details
+    ) or head_mismatch(session, campaign.id, verification, details)
 
 
 def broken_link(
