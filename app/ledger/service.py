@@ -327,6 +327,22 @@ _ENTRY_COLUMNS = (
 )
 
 
+_POSTING_COLUMNS = ("entry_id", "account_id", "seq", "amount", "balance_after")
+
+
+def _posting_rows(
+    entry_ids: Sequence[int],
+    entry_rows: Sequence[dict[str, Any]],
+    entry_lines: Sequence[list[_Line]],
+) -> list[tuple[Any, ...]]:
+    """Each entry's postings as rows of `_POSTING_COLUMNS`, entries in order."""
+    return [
+        (entry_id, account.id, values["seq"], amount, balance_after)
+        for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
+        for account, amount, balance_after in lines
+    ]
+
+
 def post_entries(
     session: Session,
     head: LedgerHead,
@@ -364,19 +380,12 @@ def post_entries(
         )
         ids_by_seq = {seq: entry_id for seq, entry_id in inserted}
         entry_ids = [ids_by_seq[values["seq"]] for values in entry_rows]
-        posting_rows = [
-            {
-                "entry_id": entry_id,
-                "account_id": account.id,
-                "seq": values["seq"],
-                "amount": amount,
-                "balance_after": balance_after,
-            }
-            for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
-            for account, amount, balance_after in lines
-        ]
-        if posting_rows:  # an empty list would run one INSERT of defaults
-            connection.execute(insert(LedgerPosting), posting_rows)
+        postings = _posting_rows(entry_ids, entry_rows, entry_lines)
+        if postings:  # an empty list would run one INSERT of defaults
+            connection.execute(
+                insert(LedgerPosting),
+                [dict(zip(_POSTING_COLUMNS, row, strict=True)) for row in postings],
+            )
     else:
         # A statement's thousands: the database's bulk path (COPY / executemany) with ids
         # reserved up front; SQLAlchemy's RETURNING batches cost more than the inserts.
@@ -394,12 +403,8 @@ def post_entries(
         bulk_insert(
             connection,
             cast(Table, LedgerPosting.__table__),
-            ("entry_id", "account_id", "seq", "amount", "balance_after"),
-            [
-                (entry_id, account.id, values["seq"], amount, balance_after)
-                for entry_id, values, lines in zip(entry_ids, entry_rows, entry_lines, strict=True)
-                for account, amount, balance_after in lines
-            ],
+            _POSTING_COLUMNS,
+            _posting_rows(entry_ids, entry_rows, entry_lines),
         )
     tip.write(head, accounts)
     session.flush()  # each account's new balance and the head: one UPDATE each
