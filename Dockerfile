@@ -19,4 +19,4 @@ COPY migrations ./migrations
 USER relief
 EXPOSE 8000
 # DATABASE_URL must point at PostgreSQL, e.g. postgresql+psycopg://relief:secret@db:5432/relief
-CMD ["sh", "-c", "alembic upgrade head && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]
+CMD ["sh", "-c", "alembic upgrade head && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --proxy-headers --no-access-log"]
