@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from app import metrics
+from app.config import get_settings
 from app.main import create_app
 from tests.support import factories as f
 
@@ -174,13 +175,6 @@ def test_metrics_is_not_in_the_api_document_and_can_be_turned_off(
     client, database_url, monkeypatch
 ):
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
-    from app.config import get_settings
-
-    monkeypatch.setenv("METRICS_ENABLED", "false")
-    get_settings.cache_clear()
-    try:
-        with TestClient(create_app(database_url)) as other:
-            assert other.get("/metrics").status_code == 404
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    monkeypatch.setattr(get_settings(), "metrics_enabled", False)
+    with TestClient(create_app(database_url)) as other:
+        assert other.get("/metrics").status_code == 404
