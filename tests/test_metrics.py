@@ -3,6 +3,8 @@ moves by exactly what was committed (app/metrics.py)."""
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
@@ -11,6 +13,7 @@ from app import metrics
 from app.config import get_settings
 from app.main import create_app
 from tests.support import factories as f
+from tests.support.live_server import serve
 
 CSV = {"Content-Type": "text/csv"}
 # Three credits and one debit (a bank fee), with balances that add up.
@@ -178,3 +181,40 @@ def test_metrics_is_not_in_the_api_document_and_can_be_turned_off(
     monkeypatch.setattr(get_settings(), "metrics_enabled", False)
     with TestClient(create_app(database_url)) as other:
         assert other.get("/metrics").status_code == 404
+
+
+@pytest.mark.slow
+def test_several_workers_add_up_in_multiprocess_mode(database_url, tmp_path, monkeypatch):
+    # uvicorn --workers 2 with PROMETHEUS_MULTIPROC_DIR: whichever worker answers the
+    # scrape, it counts the writes of both.
+    directory = tmp_path / "prometheus"
+    directory.mkdir()
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    with (
+        serve(database_url, tmp_path / "uvicorn.log", workers=2) as live,
+        httpx.Client(base_url=live.base_url, headers=live.headers, timeout=60) as http,
+    ):
+        code = "ky-son-flood-2022"
+        body = {"code": code, "title": "Ủng hộ đồng bào Kỳ Sơn bị lũ quét", "kind": "flood"}
+        assert http.post("/v1/campaigns", json=body).status_code == 201
+        assert http.patch(f"/v1/campaigns/{code}", json={"status": "open"}).status_code == 200
+        for amount in range(1, 21):
+            gift = {"amount": str(amount * 1000), "received_on": "2022-10-05", "method": "cash"}
+            # A new connection each time, so both workers take some.
+            response = httpx.post(
+                f"{live.base_url}/v1/campaigns/{code}/contributions",
+                json=gift,
+                headers=live.headers,
+            )
+            assert response.status_code == 201, response.text
+        for _ in range(4):
+            scraped = httpx.get(f"{live.base_url}/metrics")
+            assert scraped.status_code == 200
+            samples = {
+                (sample.name, frozenset(sample.labels.items())): sample.value
+                for family in text_string_to_metric_families(scraped.text)
+                for sample in family.samples
+            }
+            key = ("relief_ledger_entries_total", frozenset({("kind", "contribution_recorded")}))
+            assert samples[key] == 20
+    assert len(list(directory.glob("counter_*.db"))) == 2  # one file per worker
