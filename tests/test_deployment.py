@@ -104,3 +104,11 @@ def test_the_wheel_carries_the_package_data(tmp_path):
     assert expected - names == set()
     assert "app/locations/data/probe.json" in names
     assert not [name for name in names if name.endswith(".pyc")]
+
+
+def test_every_setting_is_documented_in_operations():
+    document = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    missing = [
+        name.upper() for name in Settings.model_fields if f"| `{name.upper()}` |" not in document
+    ]
+    assert missing == []
