@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     signing_key_path: str = "./relief-signing.key"
     checkpoint_interval_s: int = 3600
     # Log lines: one JSON object per line for log collectors, or plain text for a person
-    # at a terminal (`make run`); the level of the service's own loggers.
+    # at a terminal (`make run`); the level of the service's own loggers (libraries: warnings).
     log_format: Literal["json", "text"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # GET /metrics (Prometheus text format, no key): off when the port is reachable by

@@ -19,6 +19,7 @@ from structlog.typing import Processor
 
 LogFormat = Literal["json", "text"]
 ACCESS_LOGGER = "relief.access"
+_OWN_LOGGERS = ("app", "relief")
 
 # What every line carries, whichever library logged it.
 _SHARED: list[Processor] = [
@@ -65,7 +66,11 @@ def configure(log_format: LogFormat, level: str = "INFO") -> None:
     handler = _ServiceHandler()
     handler.setFormatter(formatter(log_format))
     root.addHandler(handler)
-    root.setLevel(level)
+    # LOG_LEVEL is the service's own loggers'; libraries (httpx, SQLAlchemy …) say only
+    # warnings and worse, and uvicorn keeps its own `--log-level`.
+    root.setLevel(logging.WARNING)
+    for name in _OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     # uvicorn's own lines (start-up, errors) go through the same handler.
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
