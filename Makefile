@@ -28,7 +28,9 @@ run: migrate
 	@$(BIN)/relief keys hint
 	@# A development signing key (0600) for the transparency log; kept across runs.
 	@$(BIN)/relief signing-key create --if-missing
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	@# Plain-text log lines for a person at a terminal (production logs JSON lines); the
+	@# service writes one access line per request, so uvicorn's own is off.
+	LOG_FORMAT=$${LOG_FORMAT:-text} $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: $(STAMP)
 	RELIEF_TEST_DATABASE=sqlite $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from app.backup import cli as backups
 from app.demo.cli import demo
 from app.keys.cli import app as keys_app
 from app.locations.cli import app as locations_app
@@ -19,7 +20,7 @@ from app.transparency import cli as transparency
 app = typer.Typer(
     name="relief",
     help="Relief Ledger from the command line: load places and demo data, import bank "
-    "statements, export reconciliations.",
+    "statements, export reconciliations, back up and restore the database.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -31,6 +32,7 @@ app = typer.Typer(
         "  relief import-statement sao-ke.csv --campaign ky-son-flood-2022 --server URL --token KEY\n"
         "  relief export reconciliation ky-son-flood-2022 --server URL --token KEY\n"
         "  relief verify receipt RL-7K3M9Q --server URL --key VKEY\n"
+        "  relief backup relief-2026-12-01.backup\n"
         "  relief COMMAND --help"
     ),
 )
@@ -43,6 +45,8 @@ app.command("checkpoint", epilog=transparency.CHECKPOINT_EPILOG)(transparency.ch
 app.command("cosign", epilog=transparency.COSIGN_EPILOG)(transparency.cosign)
 app.add_typer(transparency.signing_key_app, name="signing-key")
 app.add_typer(transparency.verify_app, name="verify")
+app.command("backup")(backups.backup)
+app.command("restore")(backups.restore)
 
 if __name__ == "__main__":
     app()

@@ -1,6 +1,7 @@
 """Settings read from the environment (and an optional `.env` file)."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     log_origin: str = "relief-ledger.localhost"
     signing_key_path: str = "./relief-signing.key"
     checkpoint_interval_s: int = 3600
+    # Log lines: one JSON object per line for log collectors, or plain text for a person
+    # at a terminal (`make run`); the level of the service's own loggers (libraries: warnings).
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics (Prometheus text format, no key): off when the port is reachable by
+    # people who should not read the service's traffic figures (docs/operations.md).
+    metrics_enabled: bool = True
 
 
 @lru_cache

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from app.config import get_settings
@@ -171,6 +171,22 @@ class Database:
         self._turnstiles: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[bool, asyncio.Semaphore]
         ] = weakref.WeakKeyDictionary()
+        # Requests holding a turn, and waiting for one, by kind (for `pool_use`).
+        self._turns = {"writers_holding": 0, "writers_waiting": 0}
+        self._turns |= {"readers_holding": 0, "readers_waiting": 0}
+
+    def pool_use(self) -> dict[str, int]:
+        """The connection pool's and the turnstiles' use now (app/metrics.py scrapes it)."""
+        use = dict(self._turns)
+        pool = self.engine.pool
+        if isinstance(pool, QueuePool):
+            use |= {
+                "checked_out": pool.checkedout(),
+                "idle": pool.checkedin(),
+                "overflow": max(pool.overflow(), 0),
+                "size": pool.size(),
+            }
+        return use
 
     @asynccontextmanager
     async def turn(self, *, read_only: bool) -> AsyncIterator[None]:
@@ -191,13 +207,19 @@ class Database:
             turnstiles = {False: writer_gate, True: shared or writer_gate}
             self._turnstiles[loop] = turnstiles
         gate = turnstiles[read_only]
+        kind = "readers" if read_only else "writers"
+        self._turns[f"{kind}_waiting"] += 1
         try:
             await asyncio.wait_for(gate.acquire(), _TURN_TIMEOUT_S)
         except TimeoutError:
             raise PoolTimeout(f"no turn at the database within {_TURN_TIMEOUT_S:.0f} s") from None
+        finally:
+            self._turns[f"{kind}_waiting"] -= 1
+        self._turns[f"{kind}_holding"] += 1
         try:
             yield
         finally:
+            self._turns[f"{kind}_holding"] -= 1
             gate.release()
 
     def session(self, *, read_only: bool = False) -> Session:

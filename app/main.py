@@ -10,11 +10,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app import logs, metrics
 from app.allocations.router import router as allocations_router
 from app.audit import log as audit_log
 from app.audit.router import router as audit_router
@@ -43,7 +44,7 @@ from app.receiving_accounts.router import public_router as public_accounts_route
 from app.receiving_accounts.router import router as receiving_accounts_router
 from app.reconciliation.router import router as reconciliation_router
 from app.reconciliation.router import verify_router as audit_verify_router
-from app.requests import RequestIdMiddleware
+from app.requests import AccessMiddleware, RequestIdMiddleware
 from app.statements.router import router as statements_router
 from app.transparency import interval as checkpoint_interval
 from app.transparency import router as transparency
@@ -227,8 +228,23 @@ def _install_probes(app: FastAPI, database: Database) -> None:
         }
 
 
+def _install_metrics(app: FastAPI, database: Database) -> None:
+    """`GET /metrics` (Prometheus text format; no key, not in the JSON API's document):
+    counters and histograms kept in memory, the pool read at scrape time; no database
+    query, so a scrape is cheap. `METRICS_ENABLED=false` leaves it out (404)."""
+    metrics.watch(database)
+    if not get_settings().metrics_enabled:
+        return
+
+    @app.get("/metrics", include_in_schema=False)
+    def scrape() -> Response:
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
-    database = Database(database_url or get_settings().database_url)
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    database = Database(database_url or settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -251,6 +267,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.database = database
     audit_log.install()
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(AccessMiddleware)  # outermost: times and logs the whole request
     install_error_handlers(app)
     idempotency.install(app)
     for router in (
@@ -280,6 +297,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     _install_docs(app)
     _install_probes(app, database)
+    _install_metrics(app, database)
     _install_problem_schema(app)
     return app
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.audit.log import HASHED_COLUMNS, event_hash
 from app.audit.models import AuditEvent, AuditHead
 from app.audit.schemas import AuditEvent as AuditEventOut
@@ -112,6 +113,8 @@ def verify_all(session: Session, *, records_check: RecordsCheck | None = None) -
         checked, broken = _verify_audit_chain(session, head)
         events += checked
         first = first or broken
+    if first is not None:
+        metrics.verify_failed(session, "audit")
     return VerifyReport(
         ok=first is None,
         checked=entries + events,

@@ -21,7 +21,7 @@ from app.idempotency import service as idempotency
 from app.keys import scope, service
 from app.keys.roles import Role
 from app.keys.scope import Principal
-from app.requests import request_id
+from app.requests import note_key, request_id
 from app.routing import READ_ONLY_METHODS, on_finish
 from app.units import service as units
 
@@ -60,6 +60,7 @@ def authenticate(request: Request, session: SessionDep, credentials: BearerDep) 
         path=request.url.path,
     )
     scope.bind(session, principal)
+    note_key(request, key.id)
     if service.due_for_touch(key):
         if request.method in READ_ONLY_METHODS:
             # A read never writes in its own transaction (on SQLite that would make every

@@ -9,7 +9,7 @@ result, entry for entry.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.db import bulk_insert, reserve_ids, utcnow
 from app.errors import Conflict
 from app.ledger.accounts import AccountKey, Posting
@@ -408,6 +409,7 @@ def post_entries(
         )
     tip.write(head, accounts)
     session.flush()  # each account's new balance and the head: one UPDATE each
+    metrics.entries_written(session, Counter(draft.kind for draft in drafts))
     return entry_ids
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign
 from app.dates import not_in_future
@@ -222,6 +223,8 @@ def reconcile(
         if verify_full:
             checks += full_checks(session, part.campaign, part.balances, part.books, as_of)
         per_part.append(checks)
+    if verify_full and not all(check.ok for checks in per_part for check in checks):
+        metrics.verify_failed(session, "reconciliation")
     books = merge_books([p.figures for p in parts]) if len(parts) > 1 else parts[0].figures
     money = books.money
     moment = as_of or max(

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import metrics
 from app.audit import log as audit_log
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
@@ -115,6 +116,10 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
         errors=[],
         dry_run=dry_run,
     )
+    if not dry_run:
+        metrics.statement_imported(
+            session, imported=report.imported, duplicates=report.duplicates, skipped=report.skipped
+        )
     if not dry_run and new:
         ids = contributions.record_bank_credits(session, campaign, new)
         audit_log.note_bulk(
