@@ -35,6 +35,7 @@ from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.contributions import service as contributions
+from app.contributions.models import Contribution, contribution_relations
 from app.dates import VIETNAM
 from app.db import utcnow
 from app.errors import Conflict, DomainError, Invalid, NotFound
@@ -234,8 +235,13 @@ def _check_rules(account: ReceivingAccount, transfer: FeedTransfer, now: datetim
 
 
 def _result(session: Session, post: FeedPost, *, replayed: bool) -> FeedResult:
+    # The account's campaign is the caller's by the signature: no reach to check.
     contribution = (
-        contributions.get(session, post.contribution_id)
+        session.scalars(
+            select(Contribution)
+            .where(Contribution.id == post.contribution_id)
+            .options(*contribution_relations())
+        ).one()
         if post.contribution_id is not None
         else None
     )
