@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from app.demo.cli import demo
+from app.feed.cli import app as feed_app
 from app.keys.cli import app as keys_app
 from app.locations.cli import app as locations_app
 from app.reconciliation.cli import export_app
@@ -31,6 +32,7 @@ app = typer.Typer(
         "  relief import-statement sao-ke.csv --campaign ky-son-flood-2022 --server URL --token KEY\n"
         "  relief export reconciliation ky-son-flood-2022 --server URL --token KEY\n"
         "  relief verify receipt RL-7K3M9Q --server URL --key VKEY\n"
+        "  relief feed secret 7 --server URL --token KEY\n"
         "  relief COMMAND --help"
     ),
 )
@@ -43,6 +45,7 @@ app.command("checkpoint", epilog=transparency.CHECKPOINT_EPILOG)(transparency.ch
 app.command("cosign", epilog=transparency.COSIGN_EPILOG)(transparency.cosign)
 app.add_typer(transparency.signing_key_app, name="signing-key")
 app.add_typer(transparency.verify_app, name="verify")
+app.add_typer(feed_app, name="feed")
 
 if __name__ == "__main__":
     app()
