@@ -10,6 +10,7 @@ import typer
 
 from app.backup import cli as backups
 from app.demo.cli import demo
+from app.feed.cli import app as feed_app
 from app.keys.cli import app as keys_app
 from app.locations.cli import app as locations_app
 from app.reconciliation.cli import export_app
@@ -33,6 +34,7 @@ app = typer.Typer(
         "  relief export reconciliation ky-son-flood-2022 --server URL --token KEY\n"
         "  relief verify receipt RL-7K3M9Q --server URL --key VKEY\n"
         "  relief backup relief-2026-12-01.backup\n"
+        "  relief feed secret 7 --server URL --token KEY\n"
         "  relief COMMAND --help"
     ),
 )
@@ -47,6 +49,7 @@ app.add_typer(transparency.signing_key_app, name="signing-key")
 app.add_typer(transparency.verify_app, name="verify")
 app.command("backup")(backups.backup)
 app.command("restore")(backups.restore)
+app.add_typer(feed_app, name="feed")
 
 if __name__ == "__main__":
     app()

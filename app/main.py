@@ -32,6 +32,8 @@ from app.errors import (
     install_error_handlers,
     problem,
 )
+from app.feed.router import feed_router
+from app.feed.router import router as feed_secrets_router
 from app.idempotency import service as idempotency
 from app.items.router import router as items_router
 from app.keys import service as keys
@@ -112,6 +114,12 @@ TAGS = [
     {
         "name": "receiving accounts",
         "description": "The official bank accounts a campaign receives money on.",
+    },
+    {
+        "name": "feed",
+        "description": "The live bank feed: a bank or VietQR aggregator posts each incoming "
+        "transfer, signed with the receiving account's secret (HMAC-SHA256, no API key); "
+        "officers issue, rotate and revoke the secrets.",
     },
     {
         "name": "statements",
@@ -287,6 +295,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
         receiving_accounts_router,
         public_accounts_router,
         statements_router,
+        feed_secrets_router,
+        feed_router,
         units_router,
         keys_router,
         transparency.public_router,

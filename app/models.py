@@ -8,6 +8,7 @@ from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
 from app.db import Base
 from app.donors.models import Donor
+from app.feed.models import FeedPost, FeedSecret
 from app.idempotency.models import IdempotencyRecord
 from app.items.models import Item
 from app.keys.models import ApiKey
@@ -31,6 +32,8 @@ __all__ = [
     "ContributionReversal",
     "Cosignature",
     "Donor",
+    "FeedPost",
+    "FeedSecret",
     "IdempotencyRecord",
     "Item",
     "LedgerAccount",

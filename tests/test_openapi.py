@@ -8,7 +8,10 @@ document itself and the examples it offers.
 """
 
 import hashlib
+import hmac
+import json
 import re
+from datetime import UTC, datetime
 
 import jsonschema_rs
 import pytest
@@ -99,6 +102,7 @@ EXAMPLE_ORDER = [
     ("POST", "/v1/pledges/{pledge_id}/cancel"),
     ("POST", "/v1/allocations/{allocation_id}/cancel"),
     ("POST", "/v1/campaigns/{code}/statements"),
+    ("POST", "/v1/receiving-accounts/{account_id}/feed"),
     ("POST", "/v1/auditor-keys"),
     ("POST", "/v1/campaigns/{code}/checkpoints/{size}/cosignatures"),
 ]
@@ -118,6 +122,16 @@ def _real_cosignature(client, example):
     body = "\n".join(issued["note"].split("\n")[:3]) + "\n"
     line = verify.cosign(body, name, EXAMPLE_AUDITOR, 1_764_547_200)
     return issued["size"], {"signature": line}
+
+
+def _signed_feed_post(client, url, example):
+    """The bank feed's example, sent now and signed as a bank would, with a secret issued
+    for the example account (the example's own send time is long past)."""
+    secret = f.ok(client.post(url.removesuffix("/feed") + "/feed-secrets"))["secret"]
+    raw = json.dumps({**example, "sent_at": datetime.now(UTC).isoformat()}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "X-Relief-Signature": signature}
+    return client.post(url, content=raw, headers=headers)
 
 
 def _example(operation):
@@ -150,7 +164,9 @@ def test_every_request_example_is_accepted(client, document, headers_for, signin
             ids["size"], example = _real_cosignature(client, example)
         url = path.format(**ids)
         (expected,) = [int(s) for s in operation["responses"] if s.startswith("2")]
-        if media_type == "application/json":
+        if path.endswith("/feed"):
+            response = _signed_feed_post(client, url, example)
+        elif media_type == "application/json":
             response = client.request(method, url, json=example, headers=headers)
         else:
             response = client.request(
@@ -165,6 +181,10 @@ def test_every_request_example_is_accepted(client, document, headers_for, signin
                 ids.setdefault(f"{name}_id", body.get("id"))
         if path.endswith("/locations"):
             ids["location_id"] = body["id"]
+        if path.endswith("/accounts"):
+            ids["account_id"] = body["id"]
+        if path.endswith("/feed"):
+            assert body["outcome"] == "booked", body
 
 
 def test_operations_and_tags_are_described_for_people(document):

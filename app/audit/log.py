@@ -42,7 +42,7 @@ NOT_AUDITED = {
     "ledger_heads",
     "idempotency_records",
 }
-SECRET_COLUMNS = {"token_hash"}
+SECRET_COLUMNS = {"token_hash", "secret"}  # an API key's hash, a feed secret
 _PENDING = "audit_pending"
 
 

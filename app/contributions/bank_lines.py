@@ -8,8 +8,8 @@ may be booked again.
 
 The rule reaches every campaign that may hold the same bank line (`line_scope`): the
 whole campaign tree, and every campaign sharing a receiving account with one of them. A
-contribution with no fingerprint (typed in by hand, or imported before revision 0006)
-is the same line as a bank line with its bank reference and settled amount, unless both
+contribution with no fingerprint (typed in by hand, posted by the bank feed, or imported
+before revision 0006) is the same line as a bank line with its bank reference and settled amount, unless both
 carry a transfer message and the messages differ.
 """
 

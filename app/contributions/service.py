@@ -393,6 +393,17 @@ def lock_bank_lines(session: Session, campaign: Campaign) -> bank_lines.Recorded
     return bank_lines.recorded_lines(session, lines)
 
 
+def lock_bank_line(
+    session: Session, campaign: Campaign, bank_reference: str
+) -> bank_lines.RecordedLines:
+    """For one bank line arriving alone (the live bank feed): the same locks as
+    `lock_bank_lines`, and the recorded lines carrying its bank reference, all compared as
+    typed-in ones (as `create` compares a contribution given a bank reference)."""
+    lines = _lock_line_scope(session, campaign)
+    ledger.lock(session, campaign.id)
+    return bank_lines.recorded_lines(session, lines, bank_reference=bank_reference)
+
+
 def recorded_bank_lines(session: Session, campaign: Campaign) -> bank_lines.RecordedLines:
     """The same read without the locks: what a dry run compares its lines with."""
     return bank_lines.recorded_lines(session, bank_lines.line_scope(session, campaign.id))

@@ -90,7 +90,7 @@ def _import(session: Session, campaign: Campaign, *, data: bytes, dry_run: bool)
             errors=parsed.errors,
         )
     credits = [row for row in parsed.rows if row.credit]
-    matcher = PledgeMatcher(_open_pledges(session, campaign))
+    matcher = PledgeMatcher(open_pledges(session, campaign))
     new: list[contributions.BankCredit] = []
     for row in credits:
         if recorded.take(row.fingerprint, row.bank_reference, row.amount, row.description):
@@ -156,7 +156,8 @@ def _ranges(ids: list[int]) -> list[list[int]]:
     return ranges
 
 
-def _open_pledges(session: Session, campaign: Campaign) -> list[Pledge]:
+def open_pledges(session: Session, campaign: Campaign) -> list[Pledge]:
+    """The pledges a bank line of the campaign may fulfil (a statement's, or the feed's)."""
     # Money naming a cancelled pledge is recorded unpledged, as POST /contributions requires;
     # so is money naming a pledge in another currency (or of goods): a statement's credits
     # are in the campaign's currency, and a pledge is fulfilled in its own.

@@ -9,6 +9,7 @@ OpenAPI document must appear in the table, so a new endpoint cannot be forgotten
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
 from app.transparency import verify
+from tests.feed.support import sign, transfer
 from tests.support import factories as f
 from tests.support.clients import bearer, issue_key
 
@@ -108,6 +110,34 @@ def _cosignature(w: World) -> tuple[str, Any]:
     size = int(body.split("\n")[1])
     line = verify.cosign(body, vkey.split("+")[0], key, 1_764_547_200)
     return f"/v1/campaigns/{w.code}/checkpoints/{size}/cosignatures", {"signature": line}
+
+
+def _account(w: World) -> tuple[int, str]:
+    number = f"0011004{next(_n):06d}"
+    body = {"bank": "Vietcombank", "number": number, "holder": "Ủy ban MTTQ huyện Kỳ Sơn"}
+    return int(f.ok(w.client.post(f"/v1/campaigns/{w.code}/accounts", json=body))["id"]), number
+
+
+def _feed_secret(w: World) -> int:
+    account_id, _ = _account(w)
+    issued = w.client.post(f"/v1/receiving-accounts/{account_id}/feed-secrets")
+    return int(f.ok(issued)["id"])
+
+
+@dataclass
+class SignedJson:
+    """A body the bank signs: its key is the signature, whoever's API key comes with it."""
+
+    raw: bytes
+    signature: str
+
+
+def _feed_post(w: World) -> tuple[str, SignedJson]:
+    account_id, number = _account(w)
+    issued = w.client.post(f"/v1/receiving-accounts/{account_id}/feed-secrets")
+    raw = json.dumps(transfer(account_number=number)).encode()
+    signed = SignedJson(raw, sign(f.ok(issued)["secret"], raw))
+    return f"/v1/receiving-accounts/{account_id}/feed", signed
 
 
 # Expected statuses, in the order of PRINCIPALS.
@@ -253,6 +283,21 @@ MATRIX: dict[tuple[str, str], tuple[Builder, tuple[int, ...]]] = {
         lambda w: ("/v1/public/accounts/0101-0000-1234", None),
         PUBLIC,
     ),
+    ("POST", "/v1/receiving-accounts/{account_id}/feed-secrets"): (
+        lambda w: (f"/v1/receiving-accounts/{_account(w)[0]}/feed-secrets", None),
+        CAMPAIGN_WRITE,
+    ),
+    ("GET", "/v1/receiving-accounts/{account_id}/feed-secrets"): (
+        lambda w: (f"/v1/receiving-accounts/{_account(w)[0]}/feed-secrets", None),
+        CAMPAIGN_READ,
+    ),
+    ("POST", "/v1/feed-secrets/{secret_id}/revoke"): (
+        lambda w: (f"/v1/feed-secrets/{_feed_secret(w)}/revoke", None),
+        CAMPAIGN_ACTION,
+    ),
+    # Signed by the bank: accepted whatever API key (or none) comes with it. Unsigned, every
+    # caller is refused alike (tests/feed).
+    ("POST", "/v1/receiving-accounts/{account_id}/feed"): (_feed_post, (200,) * 6),
     ("GET", "/v1/public/campaigns"): (lambda w: ("/v1/public/campaigns", None), PUBLIC),
     ("GET", "/v1/public/campaigns/{code}"): (
         lambda w: (f"/v1/public/campaigns/{w.code}", None),
@@ -350,6 +395,13 @@ def test_authorisation_matrix(world: World, route: tuple[str, str], who: str):
     if isinstance(body, bytes):  # a CSV statement
         headers = {**world.headers[who], "Content-Type": "text/csv"}
         response = world.client.request(route[0], path, content=body, headers=headers)
+    elif isinstance(body, SignedJson):  # a bank feed post
+        headers = {
+            **world.headers[who],
+            "Content-Type": "application/json",
+            "X-Relief-Signature": body.signature,
+        }
+        response = world.client.request(route[0], path, content=body.raw, headers=headers)
     else:
         response = world.client.request(route[0], path, json=body, headers=world.headers[who])
     assert response.status_code == expected, f"{route} as {who}: {response.text}"
