@@ -35,17 +35,22 @@ log = logging.getLogger(__name__)
 
 
 def router(
-    *, tags: list[str], prefix: str = "/v1", dependencies: Sequence[Depends] = ()
+    *,
+    tags: list[str],
+    prefix: str = "/v1",
+    dependencies: Sequence[Depends] = (),
+    route_class: type[TransactionalRoute] | None = None,
 ) -> APIRouter:
     """A router whose every route runs in one transaction (`TransactionalRoute`).
 
     `dependencies` are the router's access rule (`Authorized`, `AdminOnly`, `AuditorsOnly`
-    from `app.keys.auth`; none for public routes).
+    from `app.keys.auth`; none for public routes). `route_class` may be a subclass of
+    `TransactionalRoute` that adds to it (the bank feed counts its refusals).
     """
     return APIRouter(
         prefix=prefix,
         tags=list(tags),
-        route_class=TransactionalRoute,
+        route_class=route_class or TransactionalRoute,
         dependencies=list(dependencies),
     )
 

@@ -14,6 +14,7 @@ from app.config import get_settings
 from app.main import create_app
 from tests.support import factories as f
 from tests.support.live_server import serve
+from tests.support.metrics import moved, scrape
 
 CSV = {"Content-Type": "text/csv"}
 # Three credits and one debit (a bank fee), with balances that add up.
@@ -26,22 +27,6 @@ STATEMENT = (
 )
 CONTRIBUTIONS = "/v1/campaigns/{code}/contributions"
 RECONCILIATION = "/v1/campaigns/{code}/reconciliation"
-
-
-def scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain; version=")
-    samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
-
-
-def moved(before, after, name: str, **labels: str) -> float:
-    key = (name, frozenset(labels.items()))
-    return after.get(key, 0.0) - before.get(key, 0.0)
 
 
 def test_counters_move_by_what_was_committed(client, db):

@@ -1,24 +1,47 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, status
+from fastapi import Depends, Header, Request, Response, status
 
-from app import routing
+from app import metrics, routing
 from app.db import SessionDep, utcnow
 from app.feed import schemas, service
-from app.feed.models import FeedSecret
+from app.feed.models import FeedOutcome, FeedSecret
 from app.ids import IdPath
 from app.keys.auth import Authorized
 from app.receiving_accounts.models import ReceivingAccount
 from app.requests import request_id
-from app.routing import problem_response
+from app.routing import TransactionalRoute, problem_response
+
+
+class FeedRoute(TransactionalRoute):
+    """The bank's door counts what it refuses (`relief_feed_posts_total{outcome="refused"}`):
+    a bad or missing signature, a stale post, an invalid body — every answer of 400 or more,
+    whether raised before the endpoint (the signature, the body) or in it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def count_refusals(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception:
+                metrics.feed_post("refused")
+                raise
+            if response.status_code >= 400:
+                metrics.feed_post("refused")
+            return response
+
+        return count_refusals
+
 
 # Officers of the campaign's unit (and admins) manage the secrets; auditors list them.
 router = routing.router(tags=["feed"], dependencies=[Authorized])
 # The bank's door: no API key, the signature is the authentication (`service.authenticate`).
-feed_router = routing.router(tags=["feed"])
+feed_router = routing.router(tags=["feed"], route_class=FeedRoute)
 
 EXAMPLE = {
     "transaction_id": "FT22278093511",
@@ -137,4 +160,7 @@ def post_feed_transfer(
     `transferred_at_out_of_range`, `amount_not_canonical` (422);
     `feed_transaction_id_reused`, `campaign_not_accepting` (409).
     """
-    return service.receive(session, account, transfer)
+    result = service.receive(session, account, transfer)
+    booked = result.outcome is FeedOutcome.booked and not result.replayed
+    metrics.feed_post("accepted" if booked else "duplicate", session=session)
+    return result

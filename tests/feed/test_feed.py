@@ -14,6 +14,7 @@ from app.contributions.models import Contribution
 from app.feed.models import FeedPost, FeedSecret
 from tests.feed.support import account, ago, issue, post, sign, transfer
 from tests.support import factories as f
+from tests.support.metrics import moved, scrape
 
 CODE = "ky-son-flood-2022"
 CSV = {"Content-Type": "text/csv"}
@@ -334,3 +335,21 @@ def test_a_line_already_imported_from_a_statement_is_a_duplicate_when_fed(client
     assert (again["outcome"], again["replayed"]) == ("duplicate", True)
     money = f.money(f.reconciliation(client, CODE))
     assert (money["received"], money["contributions_count"]) == ("200000", 1)
+
+
+def test_feed_posts_are_counted_in_the_metrics(client, feed):
+    """Booked, replayed and refused posts move `relief_feed_posts_total` by exactly one
+    each, scraped through /metrics."""
+    account_id, secret = feed["account"]["id"], feed["secret"]
+    before = scrape(client)
+    first = transfer()
+    assert f.ok(post(client, account_id, secret, first), 200)["outcome"] == "booked"
+    assert f.ok(post(client, account_id, secret, first), 200)["replayed"] is True
+    assert f.ok(post(client, account_id, secret, transfer()), 200)["outcome"] == "booked"
+    refused(post(client, account_id, "not-the-secret", transfer()), 401, "feed_signature_invalid")
+    refused(post(client, account_id, None, transfer()), 401, "feed_signature_required")
+    after = scrape(client)
+    counter = "relief_feed_posts_total"
+    assert moved(before, after, counter, outcome="accepted") == 2
+    assert moved(before, after, counter, outcome="duplicate") == 1
+    assert moved(before, after, counter, outcome="refused") == 2
