@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     log_origin: str = "relief-ledger.localhost"
     signing_key_path: str = "./relief-signing.key"
     checkpoint_interval_s: int = 3600
+    # The IATI export (docs/api.md, "IATI"): who publishes it. The ref is the publisher's
+    # organisation identifier, `{registration agency}-{number}` (see org-id.guide), and
+    # prefixes every activity's identifier; set it before publishing. The type is from
+    # IATI's OrganisationType codelist (15: other public sector).
+    iati_reporting_org_ref: str = "VN-RELIEF-LEDGER"
+    iati_reporting_org_name: str = "Ủy ban Mặt trận Tổ quốc Việt Nam"
+    iati_reporting_org_type: str = "15"
 
 
 @lru_cache
