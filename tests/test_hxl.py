@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import hxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.factories import (
     allocation,
@@ -359,3 +361,44 @@ def test_an_unknown_format_is_refused(client, story):
         response = client.get(path, params={"format": "xlsx"})
         assert response.status_code == 422, path
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_hashtag_row_goes_through_the_one_csv_writer():
+    from app.text import csv_rows
+
+    rows = [[{"donor": "=HYPERLINK(1)", "value": "-500"}]]
+    text = "".join(csv_rows(["donor", "value"], rows, hashtags=["#org +donor", "#value"]))
+    assert text == "\ufeffdonor,value\r\n#org +donor,#value\r\n'=HYPERLINK(1),-500\r\n"
+    with pytest.raises(ValueError, match="one hashtag per column"):
+        list(csv_rows(["donor", "value"], rows, hashtags=["#org +donor"]))
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    gifts=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=10**15), st.booleans()),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_hxl_sums_are_exact_up_to_a_quadrillion_dong(client, gifts):
+    """Whatever is given and reversed, the HXL files sum to the posted amounts, to the
+    đồng, on both views (libhxl reads the cells as text; the sums are Decimal)."""
+    code = campaign(client)["code"]
+    for amount, reverse in gifts:
+        gift = contribution(client, code, str(amount))
+        if reverse:
+            path = f"/v1/contributions/{gift['id']}/reverse"
+            ok(client.post(path, json={"reason": "Nhập sai"}), 200)
+    kept = sum((Decimal(a) for a, reverse in gifts if not reverse), Decimal(0))
+    for path in (
+        f"/v1/public/campaigns/{code}/contributions",
+        f"/v1/campaigns/{code}/contributions",
+    ):
+        data = parse(client.get(path, params={"format": "hxl"}))
+        assert total(data, "#value+settled") == sum(Decimal(a) for a, _ in gifts)
+        recorded = data.with_rows("#status=recorded")
+        assert total(recorded, "#value+settled") == kept
+        assert values(data, "#status").count("reversed") == sum(r for _, r in gifts)
