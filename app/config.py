@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus text format, no key): off when the port is reachable by
     # people who should not read the service's traffic figures (docs/operations.md).
     metrics_enabled: bool = True
+    # The IATI export (docs/api.md, "IATI"): who publishes it. The ref is the publisher's
+    # organisation identifier, `{registration agency}-{number}` (see org-id.guide), and
+    # prefixes every activity's identifier; set it before publishing. The type is from
+    # IATI's OrganisationType codelist (15: other public sector).
+    iati_reporting_org_ref: str = "VN-RELIEF-LEDGER"
+    iati_reporting_org_name: str = "Ủy ban Mặt trận Tổ quốc Việt Nam"
+    iati_reporting_org_type: str = "15"
 
 
 @lru_cache

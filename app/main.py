@@ -34,6 +34,7 @@ from app.errors import (
 )
 from app.feed.router import feed_router
 from app.feed.router import router as feed_secrets_router
+from app.iati.router import router as iati_router
 from app.idempotency import service as idempotency
 from app.items.router import router as items_router
 from app.keys import service as keys
@@ -101,6 +102,10 @@ TAGS = [
     {
         "name": "distribution",
         "description": "Where a campaign's money and goods went, place by place.",
+    },
+    {
+        "name": "iati",
+        "description": "A campaign and its sub-appeals as IATI 2.03 activities (XML), for donors' and agencies' aid-transparency systems.",
     },
     {"name": "ledger", "description": "The append-only, hash-chained entries behind every figure."},
     {
@@ -288,6 +293,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         allocations_router,
         reconciliation_router,
         distribution_router,
+        iati_router,
         ledger_router,
         audit_router,
         audit_verify_router,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -88,3 +88,21 @@ def paginate(
     rows = rows[: params.limit]
     next_cursor = encode_cursor(rows[-1].id) if more and rows else None
     return Page[S](items=[render(r) for r in rows], next_cursor=next_cursor)
+
+
+# Rows an export reads at a time: memory stays flat whatever the number of rows.
+EXPORT_BATCH = 1000
+
+
+def in_batches(
+    session: Session, stmt: Select[Any], id_column: Any, size: int = EXPORT_BATCH
+) -> Iterator[Sequence[Any]]:
+    """Every row of `stmt` (selecting ORM rows with an `id`), `size` at a time, ordered by
+    `id_column`: one keyset query per batch, so an export streams in constant memory."""
+    after = 0
+    while True:
+        batch = session.scalars(stmt.where(id_column > after).order_by(id_column).limit(size)).all()
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].id

@@ -6,7 +6,7 @@ before measuring length, so a limit means the same thing for both. Control chara
 bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069, which can make a
 name or reference display as something else) and unpaired surrogates are refused.
 
-Every CSV the service writes goes through `csv_writer`: a UTF-8 BOM first (so Excel
+Every CSV the service writes goes through `csv_rows`: a UTF-8 BOM first (so Excel
 reads Vietnamese right) and no cell that a spreadsheet would run as a formula.
 """
 
@@ -100,16 +100,26 @@ def csv_cell(value: Any) -> str:
     return text
 
 
-def csv_rows(columns: Sequence[str], rows: Iterable[Iterable[Mapping[str, Any]]]) -> Iterator[str]:
+def csv_rows(
+    columns: Sequence[str],
+    rows: Iterable[Iterable[Mapping[str, Any]]],
+    *,
+    hashtags: Sequence[str] | None = None,
+) -> Iterator[str]:
     """CSV text in chunks: the BOM and header, then one chunk per batch of `rows`.
 
     The one CSV writer of the service (RFC 4180, CRLF line ends, cells made safe with
-    `csv_cell`), so every export obeys the same rules.
+    `csv_cell`), so every export obeys the same rules. `hashtags`, one per column, is a
+    second header row: HXL's hashtag row (`app.hxl`).
     """
+    if hashtags is not None and len(hashtags) != len(columns):
+        raise ValueError("one hashtag per column")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(UTF8_BOM)
     writer.writerow([csv_cell(c) for c in columns])
+    if hashtags is not None:
+        writer.writerow([csv_cell(tag) for tag in hashtags])
     yield buffer.getvalue()
     for batch in rows:
         buffer.seek(0)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, status
+from fastapi import Body, Request, Response, status
 
 from app import routing
 from app.allocations import schemas, service
 from app.allocations.models import Allocation, AllocationStatus
 from app.campaigns.dependencies import CampaignDep
 from app.db import SessionDep
+from app.hxl import EXPORT_DESCRIPTION, ExportFormat, export_response
 from app.ids import IdPath, IdQuery
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
@@ -44,18 +45,34 @@ def create_allocation(
     return service.create(session, campaign, allocation_in=body)
 
 
-@router.get("/campaigns/{code}/allocations", response_model=Page[schemas.Allocation])
+@router.get(
+    "/campaigns/{code}/allocations",
+    response_model=Page[schemas.Allocation],
+    responses={200: {"content": {"text/csv": {}}, "description": EXPORT_DESCRIPTION}},
+)
 def list_allocations(
     campaign: CampaignDep,
+    request: Request,
     session: SessionDep,
     page: PageDep,
     location_id: IdQuery = None,
     status: AllocationStatus | None = None,
-) -> Page[schemas.Allocation]:
+    format: ExportFormat = "json",
+) -> Page[schemas.Allocation] | Response:
     """List a campaign's allocations
 
-    Oldest first.
+    Oldest first. `format=csv` streams every matching row as one CSV file, `format=hxl`
+    as HXL with each place's official units (docs/api.md, "HXL").
     """
+    if format != "json":
+        rows = service.export(
+            request.app.state.database,
+            campaign,
+            location_id=location_id,
+            status=status,
+            as_hxl=format == "hxl",
+        )
+        return export_response(rows, f"{campaign.code}-allocations", format)
     stmt = service.search(campaign, location_id=location_id, status=status)
     return paginate(session, stmt, Allocation.id, page, schemas.Allocation.model_validate)
 

@@ -3,17 +3,22 @@ more than is on hand), delivered once, cancelled only before delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app import hxl
+from app.allocations import schemas
 from app.allocations.models import Allocation, AllocationStatus, allocation_relations
 from app.allocations.schemas import AllocationCreate, AllocationDeliver
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.dates import not_in_future, today_in_vietnam
+from app.db import Database
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
 from app.items.models import ASSET_PREFIX, Item
@@ -23,6 +28,8 @@ from app.ledger.accounts import credit, debit
 from app.ledger.books import Books
 from app.locations import service as locations
 from app.money import canonical, check_amount
+from app.pagination import in_batches
+from app.text import csv_rows
 
 
 def get(session: Session, allocation_id: int) -> Allocation:
@@ -256,3 +263,61 @@ def search(
     if status is not None:
         stmt = stmt.where(Allocation.status == status)
     return stmt
+
+
+CSV_COLUMNS = list(schemas.Allocation.model_fields)
+# The allocations as HXL (`app.hxl`); a beneficiary (a household) stays out of them.
+HXL_COLUMNS = (
+    hxl.Column("id", "#meta +id"),
+    hxl.Column("allocated_on", "#date +allocated"),
+    hxl.Column("delivered_on", "#date +delivered"),
+    *hxl.PLACE,
+    hxl.Column("amount", "#value"),
+    hxl.Column("currency", "#currency"),
+    *hxl.GOODS,
+    hxl.Column("quantity", "#item +num"),
+    hxl.Column("purpose", "#description +purpose"),
+    hxl.Column("status", "#status"),
+)
+
+
+def _hxl_row(allocation: Allocation, place: dict[str, str | None]) -> dict[str, Any]:
+    row = schemas.Allocation.model_validate(allocation).model_dump(mode="json")
+    item = allocation.item
+    return {
+        **row,
+        **place,
+        "item_name": item.name if item else None,
+        "unit": item.unit if item else None,
+    }
+
+
+def export(
+    database: Database,
+    campaign: Campaign,
+    *,
+    location_id: int | None,
+    status: AllocationStatus | None,
+    as_hxl: bool,
+) -> Iterator[str]:
+    """The campaign's allocations as CSV or HXL (`app.text.csv_rows`), read in batches on
+    a read-only session of their own, so a large campaign streams in constant memory."""
+    campaign_id = campaign.id
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        with database.session(read_only=True) as reader:
+            stmt = search(
+                reader.get_one(Campaign, campaign_id), location_id=location_id, status=status
+            )
+            for batch in in_batches(reader, stmt, Allocation.id):
+                if not as_hxl:
+                    yield [
+                        schemas.Allocation.model_validate(a).model_dump(mode="json") for a in batch
+                    ]
+                    continue
+                lineages = locations.lineages(reader, {a.location_id for a in batch})
+                yield [_hxl_row(a, locations.hxl_place(lineages[a.location_id])) for a in batch]
+
+    if as_hxl:
+        return csv_rows(hxl.names(HXL_COLUMNS), batches(), hashtags=hxl.hashtags(HXL_COLUMNS))
+    return csv_rows(CSV_COLUMNS, batches())

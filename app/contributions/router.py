@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import status
+from fastapi import Request, Response, status
 
 from app import routing
 from app.campaigns.dependencies import CampaignDep
 from app.contributions import schemas, service
 from app.contributions.models import Contribution
 from app.db import SessionDep
+from app.hxl import EXPORT_DESCRIPTION, ExportFormat, export_response
 from app.ids import IdPath, IdQuery
 from app.keys.auth import Authorized
 from app.pagination import Page, PageDep, paginate
@@ -45,18 +46,37 @@ def create_contribution(
     return service.create(session, campaign, contribution_in=body)
 
 
-@router.get("/campaigns/{code}/contributions", response_model=Page[schemas.Contribution])
+@router.get(
+    "/campaigns/{code}/contributions",
+    response_model=Page[schemas.Contribution],
+    responses={200: {"content": {"text/csv": {}}, "description": EXPORT_DESCRIPTION}},
+)
 def list_contributions(
     campaign: CampaignDep,
+    request: Request,
     session: SessionDep,
     page: PageDep,
     donor_id: IdQuery = None,
     pledge_id: IdQuery = None,
-) -> Page[schemas.Contribution]:
+    format: ExportFormat = "json",
+) -> Page[schemas.Contribution] | Response:
     """List a campaign's contributions
 
-    Oldest first; reversed ones included.
+    Oldest first; reversed ones included. `format=csv` streams every matching row as one
+    CSV file, `format=hxl` the same as HXL (docs/api.md, "HXL"), with the donor's name:
+    the real one where the key reaches the unit that recorded the donor, the public one
+    (anonymous donors masked) elsewhere.
     """
+    if format != "json":
+        rows = service.export(
+            session,
+            request.app.state.database,
+            campaign,
+            donor_id=donor_id,
+            pledge_id=pledge_id,
+            as_hxl=format == "hxl",
+        )
+        return export_response(rows, f"{campaign.code}-contributions", format)
     stmt = service.search(campaign, donor_id=donor_id, pledge_id=pledge_id)
     return paginate(session, stmt, Contribution.id, page, schemas.Contribution.model_validate)
 

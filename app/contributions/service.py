@@ -10,20 +10,21 @@ many bank credits at once with `record_bank_credits` (a bank statement import).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar, Protocol, cast
 
 from sqlalchemy import Select, Table, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from app import hxl
 from app.campaigns import service as campaigns
 from app.campaigns.models import Campaign, CampaignStatus
 from app.campaigns.service import require_status
 from app.codes import random_code
-from app.contributions import bank_lines
+from app.contributions import bank_lines, schemas
 from app.contributions.models import (
     Contribution,
     ContributionReversal,
@@ -32,18 +33,21 @@ from app.contributions.models import (
 )
 from app.contributions.schemas import ContributionCreate
 from app.dates import not_in_future
-from app.db import bulk_insert, reserve_ids
+from app.db import Database, bulk_insert, reserve_ids
 from app.donors import service as donors
+from app.donors.models import Donor
 from app.errors import Conflict, Invalid, NotFound
 from app.items import service as items
 from app.items.models import Item
+from app.keys import scope
 from app.ledger import accounts
 from app.ledger import service as ledger
 from app.ledger.accounts import Posting, credit, debit
 from app.money import MAX_AMOUNT, canonical, check_amount, is_known_currency, minor_units
+from app.pagination import in_batches
 from app.pledges import service as pledges
 from app.pledges.models import Pledge, pledge_relations
-from app.text import fold
+from app.text import csv_rows, fold
 
 
 @dataclass(slots=True, kw_only=True)
@@ -603,3 +607,91 @@ def search(
     if pledge_id is not None:
         stmt = stmt.where(Contribution.pledge_id == pledge_id)
     return stmt
+
+
+# The private list as CSV: its JSON fields (the nested reversal left out: `status` says
+# it) and the donor's name as the key may see it.
+CSV_COLUMNS = [
+    *(field for field in schemas.Contribution.model_fields if field != "reversal"),
+    "donor_name",
+]
+# The private list as HXL (`app.hxl`).
+HXL_COLUMNS = (
+    hxl.Column("id", "#meta +id"),
+    hxl.Column("receipt_code", "#meta +receipt"),
+    hxl.Column("received_on", "#date +received"),
+    hxl.Column("donor", "#org +donor"),
+    hxl.Column("amount", "#value +original"),
+    hxl.Column("currency", "#currency +original"),
+    hxl.Column("settled_amount", "#value +settled"),
+    hxl.Column("settled_currency", "#currency +settled"),
+    *hxl.GOODS,
+    hxl.Column("quantity", "#item +num"),
+    hxl.Column("estimated_value", "#value +estimated"),
+    hxl.Column("method", "#modality"),
+    hxl.Column("bank_reference", "#meta +ref"),
+    hxl.Column("description", "#description"),
+    hxl.Column("status", "#status"),
+)
+
+
+def _donor_names(session: Session, batch: Sequence[Contribution]) -> dict[int, str]:
+    """Each donor's name as the caller may see it: the real name where the key reaches
+    the unit that recorded the donor (as `GET /v1/donors/{id}` would show it), the public
+    name elsewhere."""
+    donors_of = {c.donor.id: c.donor for c in batch if c.donor is not None}
+    reachable = set(
+        session.scalars(
+            scope.within_reach(
+                session, select(Donor.id).where(Donor.id.in_(donors_of)), Donor.unit_id
+            )
+        )
+    )
+    return {
+        donor_id: donor.name if donor_id in reachable else donor.public_name
+        for donor_id, donor in donors_of.items()
+    }
+
+
+def _export_row(contribution: Contribution, names: dict[int, str], currency: str) -> dict[str, Any]:
+    row = schemas.Contribution.model_validate(contribution).model_dump(mode="json")
+    item = contribution.item
+    name = names.get(contribution.donor_id) if contribution.donor_id is not None else None
+    return {
+        **row,
+        "donor_name": name,
+        "donor": name,
+        "settled_currency": currency if contribution.item_id is None else None,
+        "item_name": item.name if item else None,
+        "unit": item.unit if item else None,
+    }
+
+
+def export(
+    session: Session,
+    database: Database,
+    campaign: Campaign,
+    *,
+    donor_id: int | None,
+    pledge_id: int | None,
+    as_hxl: bool,
+) -> Iterator[str]:
+    """The campaign's contributions as CSV or HXL (`app.text.csv_rows`), read in batches
+    on a read-only session of their own that acts for the caller, so a large campaign
+    streams in constant memory after the request's transaction has ended."""
+    principal = scope.current(session)
+    campaign_id, currency = campaign.id, campaign.currency
+
+    def batches() -> Iterator[list[dict[str, Any]]]:
+        with database.session(read_only=True) as reader:
+            scope.bind(reader, principal)
+            stmt = search(
+                reader.get_one(Campaign, campaign_id), donor_id=donor_id, pledge_id=pledge_id
+            ).options(selectinload(Contribution.donor))
+            for batch in in_batches(reader, stmt, Contribution.id):
+                names = _donor_names(reader, batch)
+                yield [_export_row(c, names, currency) for c in batch]
+
+    if as_hxl:
+        return csv_rows(hxl.names(HXL_COLUMNS), batches(), hashtags=hxl.hashtags(HXL_COLUMNS))
+    return csv_rows(CSV_COLUMNS, batches())

@@ -9,12 +9,15 @@ its ancestor at the requested level, and places with no ancestor there keep thei
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import hxl
 from app.allocations import service as allocations
 from app.campaigns.models import Campaign
 from app.dates import not_in_future
@@ -27,6 +30,7 @@ from app.ledger.chain import rfc3339
 from app.locations import service as locations
 from app.locations.models import Location, LocationLevel
 from app.money import canonical
+from app.text import csv_rows
 
 ZERO = Decimal(0)
 
@@ -124,3 +128,50 @@ def distribution(
         until=until.isoformat() if until else None,
         places=places,
     )
+
+
+# Distribution as CSV or HXL (`app.hxl`): one row per place and asset, money in `#value`,
+# goods' quantities in `#item +num`.
+HXL_COLUMNS = (
+    hxl.Column("as_of", "#date +reported"),
+    *hxl.PLACE,
+    hxl.Column("currency", "#currency"),
+    hxl.Column("allocated", "#value +allocated"),
+    hxl.Column("delivered", "#value +delivered"),
+    *hxl.GOODS,
+    hxl.Column("allocated_quantity", "#item +num +allocated"),
+    hxl.Column("delivered_quantity", "#item +num +delivered"),
+)
+
+
+def export(session: Session, figures: schemas.Distribution, *, as_hxl: bool) -> Iterator[str]:
+    """`figures` (from `distribution`) as CSV or HXL through `app.text.csv_rows`. A
+    campaign's places are few (bounded by the location tree): they are read at once."""
+    lineages = locations.lineages(session, {place.location_id for place in figures.places})
+    rows: list[dict[str, Any]] = []
+    for place in figures.places:
+        cells = {"as_of": figures.as_of, **locations.hxl_place(lineages[place.location_id])}
+        if place.money.allocated != "0":
+            rows.append(
+                {
+                    **cells,
+                    "currency": figures.currency,
+                    "allocated": place.money.allocated,
+                    "delivered": place.money.delivered,
+                }
+            )
+        rows.extend(
+            {
+                **cells,
+                "item_code": goods.item_code,
+                "item_name": goods.item_name,
+                "unit": goods.unit,
+                "allocated_quantity": goods.allocated,
+                "delivered_quantity": goods.delivered,
+            }
+            for goods in place.goods
+        )
+    columns = hxl.names(HXL_COLUMNS)
+    if as_hxl:
+        return csv_rows(columns, [rows], hashtags=hxl.hashtags(HXL_COLUMNS))
+    return csv_rows(columns, [rows])

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime, utcnow
 
+# What the public is shown instead of an anonymous donor's name.
+ANONYMOUS_DONOR = "Nhà hảo tâm ẩn danh"
+
 
 class DonorKind(StrEnum):
     individual = "individual"
@@ -31,3 +34,11 @@ class Donor(Base):
     # The unit that recorded the donor: officers see the donors of their unit tree.
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def public_name(self) -> str:
+        """What the public sees of the donor: never an anonymous donor's real name, nor the
+        real name behind a display name."""
+        if self.anonymous:
+            return ANONYMOUS_DONOR
+        return self.display_name or self.name

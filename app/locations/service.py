@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, literal, select
 from sqlalchemy.orm import Session
 
+from app import hxl
 from app.errors import Conflict, Invalid, NotFound
 from app.locations.models import PATH_SEPARATOR, Location, LocationLevel, ancestor_ids
 from app.locations.schemas import LocationCreate
@@ -202,4 +203,34 @@ def ancestors_at_level(
             (at_level[node] for node in chains.get(location_id, []) if node in at_level), None
         )
         for location_id in ids
+    }
+
+
+def lineages(session: Session, location_ids: Iterable[int]) -> dict[int, list[Location]]:
+    """For each known id, its ancestors root first and the place itself last. Two queries,
+    whatever the number of ids."""
+    ids = set(location_ids)
+    if not ids:
+        return {}
+    places = {p.id: p for p in session.scalars(select(Location).where(Location.id.in_(ids)))}
+    above = {a for place in places.values() for a in place.ancestor_ids} - places.keys()
+    if above:
+        places.update(
+            (p.id, p) for p in session.scalars(select(Location).where(Location.id.in_(above)))
+        )
+    return {
+        location_id: [*(places[a] for a in places[location_id].ancestor_ids), places[location_id]]
+        for location_id in ids
+        if location_id in places
+    }
+
+
+def hxl_place(lineage: list[Location]) -> dict[str, str | None]:
+    """A place's HXL cells (`app.hxl.PLACE`) from its lineage (`lineages`)."""
+    place = lineage[-1]
+    return {
+        "location": place.name,
+        "location_code": place.code,
+        "location_level": str(place.level),
+        **hxl.admin_cells((str(p.level), p.name, p.code) for p in lineage),
     }

@@ -4,13 +4,13 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from app import routing
 from app.campaigns.models import CampaignStatus
 from app.campaigns.schemas import CODE_PATTERN
 from app.contributions.models import Contribution
 from app.db import SessionDep
+from app.hxl import EXPORT_DESCRIPTION, ExportFormat, export_response
 from app.money import PositiveDecimal
 from app.pagination import Page, PageDep, paginate
 from app.public import schemas, service
@@ -47,7 +47,7 @@ def get_public_campaign(code: CampaignCode, session: SessionDep) -> schemas.Publ
 @router.get(
     "/campaigns/{code}/contributions",
     response_model=Page[schemas.PublicContribution],
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+    responses={200: {"content": {"text/csv": {}}, "description": EXPORT_DESCRIPTION}},
 )
 def list_public_contributions(
     code: CampaignCode,
@@ -70,14 +70,13 @@ def list_public_contributions(
             description="The bank reference of a transfer, matched exactly (never in part).",
         ),
     ] = None,
-    format: Annotated[
-        Literal["json", "csv"], Query(description="`csv` streams every matching row.")
-    ] = "json",
+    format: ExportFormat = "json",
 ) -> Page[schemas.PublicContribution] | Response:
     """A campaign's public statement
 
     Every contribution, anonymous donors masked, as JSON pages or (`format=csv`) one CSV
-    file with a UTF-8 BOM and no cell a spreadsheet would run as a formula. `q` matches
+    file with a UTF-8 BOM and no cell a spreadsheet would run as a formula; `format=hxl`
+    adds HXL's hashtag row under the header (docs/api.md, "HXL"). `q` matches
     only what the public is shown (display names, transfer messages of named donors).
     """
     campaign = service.get_campaign(session, code)
@@ -85,12 +84,11 @@ def list_public_contributions(
         q, min_amount, max_amount, received_from, received_to, bank_reference
     )
     where.check(campaign)
-    if format == "csv":
-        return StreamingResponse(
-            service.csv_lines(request.app.state.database, campaign.id, where),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{code}-contributions.csv"'},
+    if format != "json":
+        lines = service.csv_lines(
+            request.app.state.database, campaign.id, where, as_hxl=format == "hxl"
         )
+        return export_response(lines, f"{code}-contributions", format)
     stmt = service.statement(session, campaign, where)
     return paginate(session, stmt, Contribution.id, page, service.render)
 

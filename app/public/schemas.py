@@ -11,9 +11,8 @@ from pydantic import BaseModel, Field
 
 from app.campaigns.models import CampaignKind
 from app.distribution.schemas import Place
+from app.donors.models import ANONYMOUS_DONOR
 from app.transparency.schemas import InclusionProof
-
-ANONYMOUS_DONOR = "Nhà hảo tâm ẩn danh"
 
 
 class GoodsTotal(BaseModel):

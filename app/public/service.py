@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from app import hxl
 from app.campaigns.models import Campaign, CampaignStatus, campaign_relations
 from app.contributions.models import Contribution, contribution_relations
 from app.db import Database
@@ -35,9 +36,8 @@ from app.items.models import ASSET_PREFIX
 from app.ledger.books import Books, kept_books
 from app.ledger.models import LedgerHead
 from app.money import canonical, check_amount
-from app.pagination import Page, PageParams, paginate
+from app.pagination import Page, PageParams, in_batches, paginate
 from app.public import schemas
-from app.public.schemas import ANONYMOUS_DONOR
 from app.receiving_accounts import service as receiving_accounts
 from app.receiving_accounts.models import ReceivingAccount
 from app.text import csv_rows, fold
@@ -149,11 +149,7 @@ def campaign_detail(session: Session, campaign: Campaign) -> schemas.PublicCampa
 
 def donor_name(donor: Donor | None) -> str | None:
     """What the public sees of a donor: never an anonymous donor's real name."""
-    if donor is None:
-        return None
-    if donor.anonymous:
-        return ANONYMOUS_DONOR
-    return donor.display_name or donor.name
+    return donor.public_name if donor is not None else None
 
 
 def render(contribution: Contribution) -> schemas.PublicContribution:
@@ -283,29 +279,53 @@ def statement(session: Session, campaign: Campaign, where: StatementFilter) -> S
 
 
 CSV_COLUMNS = list(schemas.PublicContribution.model_fields)
+# The public statement in HXL (`app.hxl`): the donor's public name only.
+HXL_COLUMNS = (
+    hxl.Column("id", "#meta +id"),
+    hxl.Column("received_on", "#date +received"),
+    hxl.Column("donor", "#org +donor"),
+    hxl.Column("amount", "#value +original"),
+    hxl.Column("currency", "#currency +original"),
+    hxl.Column("settled_amount", "#value +settled"),
+    hxl.Column("settled_currency", "#currency +settled"),
+    *hxl.GOODS,
+    hxl.Column("quantity", "#item +num"),
+    hxl.Column("description", "#description"),
+    hxl.Column("status", "#status"),
+)
 
 
-def csv_lines(database: Database, campaign_id: int, where: StatementFilter) -> Iterator[str]:
-    """The public statement as CSV (`app.text.csv_rows`: BOM, no live formulas), read in
-    batches on its own read-only session, so a 100,000-row campaign streams without being
-    held in memory."""
+def _hxl_row(contribution: Contribution, currency: str) -> dict[str, Any]:
+    shown = render(contribution).model_dump(mode="json")
+    item = contribution.item
+    return {
+        **shown,
+        "donor": shown["donor_name"],
+        "settled_currency": currency if contribution.item_id is None else None,
+        "item_name": item.name if item else None,
+        "unit": item.unit if item else None,
+    }
+
+
+def csv_lines(
+    database: Database, campaign_id: int, where: StatementFilter, *, as_hxl: bool = False
+) -> Iterator[str]:
+    """The public statement as CSV, or HXL (`app.text.csv_rows`: BOM, no live formulas),
+    read in batches on its own read-only session, so a 100,000-row campaign streams
+    without being held in memory."""
 
     def batches() -> Iterator[list[dict[str, Any]]]:
         with database.session(read_only=True) as session:
             campaign = session.get_one(Campaign, campaign_id)
-            after = 0
-            while True:
-                batch = session.scalars(
-                    statement(session, campaign, where)
-                    .where(Contribution.id > after)
-                    .order_by(Contribution.id)
-                    .limit(CSV_BATCH)
-                ).all()
-                if not batch:
-                    return
-                yield [render(c).model_dump(mode="json") for c in batch]
-                after = batch[-1].id
+            stmt = statement(session, campaign, where)
+            for batch in in_batches(session, stmt, Contribution.id, CSV_BATCH):
+                if as_hxl:
+                    yield [_hxl_row(c, campaign.currency) for c in batch]
+                else:
+                    yield [render(c).model_dump(mode="json") for c in batch]
 
+    if as_hxl:
+        return csv_rows(hxl.names(HXL_COLUMNS), batches(), hashtags=hxl.hashtags(HXL_COLUMNS))
     return csv_rows(CSV_COLUMNS, batches())
 
 

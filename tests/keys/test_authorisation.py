@@ -258,6 +258,10 @@ MATRIX: dict[tuple[str, str], tuple[Builder, tuple[int, ...]]] = {
         lambda w: (f"/v1/campaigns/{w.code}/distribution?level=district", None),
         CAMPAIGN_READ,
     ),
+    ("GET", "/v1/campaigns/{code}/iati.xml"): (
+        lambda w: (f"/v1/campaigns/{w.code}/iati.xml", None),
+        CAMPAIGN_READ,
+    ),
     ("POST", "/v1/items"): (
         lambda w: ("/v1/items", {"code": f"goat-{next(_n)}", "name": "Dê giống", "unit": "con"}),
         STAFF_CREATE,

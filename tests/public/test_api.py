@@ -239,6 +239,7 @@ def test_no_public_response_carries_private_data(client, story):
         f"/v1/public/campaigns/{code}",
         f"/v1/public/campaigns/{code}/contributions",
         f"/v1/public/campaigns/{code}/contributions?format=csv",
+        f"/v1/public/campaigns/{code}/contributions?format=hxl",
         f"/v1/public/campaigns/{code}/contributions?q=an",
     ] + [
         f"/v1/public/receipts/{story[key]['receipt_code']}"
