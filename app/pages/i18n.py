@@ -19,12 +19,18 @@ from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
+from babel.core import Locale
 from babel.support import Translations
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 DOMAIN = "messages"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+
+@cache
+def locale(language: str) -> Locale:
+    return Locale.parse(language)
 
 
 @cache
@@ -63,27 +69,27 @@ def negotiate(lang: str | None, accept_language: str | None) -> str:
 def money(value: Decimal | str | None, currency: str, language: str) -> str:
     if value is None:
         return ""
-    return format_currency(Decimal(value), currency, locale=language)
+    return format_currency(Decimal(value), currency, locale=locale(language))
 
 
 def number(value: Decimal | str | int | None, language: str) -> str:
     if value is None:
         return ""
-    return format_decimal(Decimal(value), locale=language)
+    return format_decimal(Decimal(value), locale=locale(language))
 
 
 def percent(value: Decimal | str | None, language: str) -> str:
     if value is None:
         return ""
-    return format_percent(Decimal(value), format="#,##0.#%", locale=language)
+    return format_percent(Decimal(value), format="#,##0.#%", locale=locale(language))
 
 
 def day(value: date | None, language: str) -> str:
     if value is None:
         return ""
     if language == "vi":
-        return format_date(value, "dd/MM/yyyy", locale="vi")
-    return format_date(value, "medium", locale=language)
+        return format_date(value, "dd/MM/yyyy", locale=locale("vi"))
+    return format_date(value, "medium", locale=locale(language))
 
 
 def moment(value: datetime | None, language: str) -> str:
@@ -91,4 +97,4 @@ def moment(value: datetime | None, language: str) -> str:
     if value is None:
         return ""
     pattern = "HH:mm dd/MM/yyyy" if language == "vi" else "medium"
-    return format_datetime(value, pattern, tzinfo=get_timezone(TIME_ZONE), locale=language)
+    return format_datetime(value, pattern, tzinfo=get_timezone(TIME_ZONE), locale=locale(language))

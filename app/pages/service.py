@@ -297,7 +297,9 @@ def _days_sql(session: Session, campaign: Campaign) -> list[Day]:
     places = minor_units(campaign.currency)
     text = Contribution.settled_amount
     dot = func.instr(text, ".")
-    whole = cast(case((dot > 0, func.substr(text, 1, dot - 1)), else_=text), Integer)
+    # CAST of a text to INTEGER reads its leading digits: the whole part, exactly (and
+    # all of a VND amount, which has no decimal places).
+    whole = cast(text, Integer)
     cents: Any = None
     if places:
         # Pad the fraction to the currency's places: "12.5" USD is 12 and 50 cents.
