@@ -15,11 +15,11 @@ from functools import cache
 from importlib import resources
 from io import BytesIO
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
-from babel.core import Locale
 from babel.support import Translations
 
 LANGUAGES = ("vi", "en")
