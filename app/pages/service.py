@@ -293,7 +293,7 @@ def _days_sql(session: Session, campaign: Campaign) -> list[Day]:
             .group_by(Contribution.received_on)
             .order_by(Contribution.received_on)
         )
-        return [Day(on, total or ZERO, count) for on, total, count in rows.tuples()]
+        return [Day(on, total or ZERO, count) for on, total, count in rows]
     places = minor_units(campaign.currency)
     text = Contribution.settled_amount
     dot = func.instr(text, ".")
@@ -349,7 +349,7 @@ def _days_python(session: Session, campaign: Campaign) -> list[Day]:
             Contribution.campaign_id == campaign.id, Contribution.item_id.is_(None), live
         )
     )
-    for on, settled in rows.tuples():
+    for on, settled in rows:
         day = totals.setdefault(on, Day(on, Decimal(0), 0))
         day.received += settled or ZERO
         day.count += 1
