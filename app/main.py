@@ -41,6 +41,7 @@ from app.keys import service as keys
 from app.keys.router import router as keys_router
 from app.ledger.router import router as ledger_router
 from app.locations.router import router as locations_router
+from app.pages import router as pages
 from app.pledges.router import router as pledges_router
 from app.public.router import router as public_router
 from app.receiving_accounts.router import public_router as public_accounts_router
@@ -311,6 +312,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
+    pages.install(app)  # the donor pages: HTML, outside /openapi.json
     _install_docs(app)
     _install_probes(app, database)
     _install_metrics(app, database)

@@ -1,0 +1,1 @@
+"""Pages for donors: server-rendered HTML over the public views (issue 13)."""
