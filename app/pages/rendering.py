@@ -8,8 +8,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from app.donors.models import ANONYMOUS_DONOR
 from app.pages import i18n
-from app.public.schemas import ANONYMOUS_DONOR
 
 
 @cache
