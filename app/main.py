@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -228,19 +227,11 @@ def _install_probes(app: FastAPI, database: Database) -> None:
         }
 
 
-# A statement import runs seconds of Python in one request; every other request in the
-# process takes the interpreter lock back after each database round trip and, by default,
-# may wait up to 5 ms for it each time: a write's dozen round trips became 0.5-1 s beside
-# an import (bench/statement_import.py). Switching every 0.5 ms bounds that wait.
-SWITCH_INTERVAL_S = 0.0005
-
-
 def create_app(database_url: str | None = None) -> FastAPI:
     database = Database(database_url or get_settings().database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
         keys.warn_without_admin_key(database)
         signing.load()  # refuses to start with a signing key others may read
         stop_checkpoints = checkpoint_interval.start(database)
