@@ -315,8 +315,16 @@ def bulk_insert(
     dialect = connection.dialect
     by_column: list[Iterable[Any]] = list(zip(*rows, strict=True))
     for index, name in enumerate(columns):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
+        column_type = table.c[name].type
+        process = column_type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None and isinstance(column_type, UTCDateTime):
+            # A bulk write's rows share one recording time: convert each moment once.
+            moments: dict[Any, Any] = {}
+            by_column[index] = [
+                moments[value] if value in moments else moments.setdefault(value, process(value))
+                for value in by_column[index]
+            ]
+        elif process is not None:
             by_column[index] = list(map(process, by_column[index]))
     converted = list(zip(*by_column, strict=True))
     names = ", ".join(f'"{name}"' for name in columns)

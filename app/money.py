@@ -124,6 +124,7 @@ def check_amount(value: Decimal, currency: str, field: str) -> None:
     )
 
 
+@lru_cache(maxsize=65_536)  # a function of the value: equal decimals have one canonical text
 def canonical(value: Decimal) -> str:
     """The shortest exact text of a decimal: no exponent, no trailing zeros, no '-0'."""
     if value == 0:

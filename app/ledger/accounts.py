@@ -27,8 +27,9 @@ leak into cash totals; their estimated value lives in memo accounts beside them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 CASH = "cash"
 ON_HAND = "on_hand"
@@ -51,6 +52,16 @@ class AccountKey:
     asset: str
     location_id: int | None = None
     must_not_go_negative: bool = False
+    # Keys are looked up a dozen times per entry: hash the fields once (the generated
+    # `__hash__` would build and hash their tuple on every lookup).
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fields = (self.code, self.asset, self.location_id, self.must_not_go_negative)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,21 @@ class Posting:
     amount: Decimal
 
 
+# Account keys are immutable values: the few a campaign posts to are made once and shared
+# (a statement import posts to the same five, 100,000 times).
+_shared = lru_cache(maxsize=1024)
+
+
 def is_goods(asset: str) -> bool:
     return asset.startswith(GOODS_ASSET_PREFIX)
 
 
+@_shared
 def cash(asset: str) -> AccountKey:
     return AccountKey(CASH, asset, must_not_go_negative=True)
 
 
+@_shared
 def on_hand(asset: str) -> AccountKey:
     return AccountKey(ON_HAND, asset, must_not_go_negative=True)
 
@@ -78,6 +96,7 @@ def available(asset: str) -> AccountKey:
     return on_hand(asset) if is_goods(asset) else cash(asset)
 
 
+@_shared
 def donations(asset: str, *, pledged: bool, original_currency: str) -> AccountKey:
     side = "pledged" if pledged else "unpledged"
     return AccountKey(f"{DONATIONS_PREFIX}{side}:{original_currency}", asset)
@@ -95,6 +114,7 @@ def in_kind_value(item_code: str, currency: str) -> tuple[AccountKey, AccountKey
     )
 
 
+@_shared
 def originals(currency: str) -> tuple[AccountKey, AccountKey]:
     return (
         AccountKey(f"{ORIGINALS_PREFIX}{currency}", currency),
@@ -102,6 +122,7 @@ def originals(currency: str) -> tuple[AccountKey, AccountKey]:
     )
 
 
+@_shared
 def pledge_account(code: str, asset: str) -> AccountKey:
     return AccountKey(code, asset)
 

@@ -31,8 +31,23 @@ def rfc3339(moment: datetime) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# The C encoder behind `_CANONICAL.encode`, made once: `encode` builds a new one per call,
+# which costs more than encoding an entry's detail. No circular-reference bookkeeping
+# (a chain's values are trees).
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE: Callable[[Any, int], Iterable[str]] | None = (
+    _C_MAKE_ENCODER(
+        None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True
+    )
+    if _C_MAKE_ENCODER is not None
+    else None
+)
+
+
 def canonical_json(value: Any) -> str:
     """`value` as JSON with sorted keys, no spaces and raw UTF-8: one text per value."""
+    if _ENCODE is not None:
+        return "".join(_ENCODE(value, 0))
     return _CANONICAL.encode(value)
 
 

@@ -23,8 +23,9 @@ from app import metrics
 from app.db import bulk_insert, reserve_ids, utcnow
 from app.errors import Conflict
 from app.ledger.accounts import AccountKey, Posting
-from app.ledger.chain import GENESIS_HASH, canonical_json, entry_hash
+from app.ledger.chain import GENESIS_HASH, canonical_json, entry_hash_of_texts, rfc3339
 from app.ledger.models import LedgerAccount, LedgerEntry, LedgerHead, LedgerPosting
+from app.money import canonical
 
 
 class UnbalancedEntry(RuntimeError):
@@ -158,18 +159,22 @@ def _accounts(
     return result
 
 
+_ZERO = Decimal(0)
+
+
 def merge(postings: Iterable[Posting]) -> dict[AccountKey, Decimal]:
     """One net amount per account; accounts that net to zero are dropped."""
-    totals: dict[AccountKey, Decimal] = defaultdict(Decimal)
+    totals: dict[AccountKey, Decimal] = {}
     for posting in postings:
-        totals[posting.account] += posting.amount
+        key = posting.account
+        totals[key] = totals.get(key, _ZERO) + posting.amount
     return {key: amount for key, amount in totals.items() if amount != 0}
 
 
 def unbalanced_assets(amounts: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
-    per_asset: dict[str, Decimal] = defaultdict(Decimal)
+    per_asset: dict[str, Decimal] = {}
     for asset, amount in amounts:
-        per_asset[asset] += amount
+        per_asset[asset] = per_asset.get(asset, _ZERO) + amount
     return {asset: total for asset, total in per_asset.items() if total != 0}
 
 
@@ -251,7 +256,7 @@ def _append(
     for key, amount in net.items():
         if key not in balances:
             balances[key] = accounts[key].balance
-        if amount < 0 and balances[key] + amount < 0 and accounts[key].must_not_go_negative:
+        if amount < 0 and accounts[key].must_not_go_negative and balances[key] + amount < 0:
             raise Conflict(
                 "balance_must_not_go_negative",
                 f"Account {key.code} ({key.asset}) would go below zero; nothing was written.",
@@ -260,14 +265,15 @@ def _append(
     seq = tip.seq + 1
     pledges_count = tip.pledges_count + delta.pledges
     contributions_count = tip.contributions_count + delta.contributions
-    detail_text = canonical_json(dict(draft.detail))
-    digest = entry_hash(
+    detail = draft.detail
+    detail_text = canonical_json(detail if type(detail) is dict else dict(detail))
+    digest = entry_hash_of_texts(
         campaign_id=tip.campaign_id,
         seq=seq,
         kind=draft.kind,
-        recorded_at=recorded_at,
+        recorded_at=rfc3339(recorded_at),
         detail=detail_text,
-        postings=[(key.code, key.asset, amount) for key, amount in net.items()],
+        postings=[(key.code, key.asset, canonical(amount)) for key, amount in net.items()],
         pledges_count=pledges_count,
         contributions_count=contributions_count,
         prev_hash=tip.head_hash,

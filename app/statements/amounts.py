@@ -29,6 +29,11 @@ from app.money import MAX_AMOUNT
 # Digit runs separated by single `.`, `,` or space; an optional sign in front.
 _SHAPE = re.compile(r"^([+-]?)([0-9]+(?:[., ][0-9]+)*)$")
 _SPLIT = re.compile(r"([., ])")
+# Whole amounts without a sign or leading zero: grouped with dots (1), with commas (2), or
+# plain digits (3).
+_PLAIN = re.compile(
+    r"([1-9][0-9]{0,2}(?:\.[0-9]{3})+)|([1-9][0-9]{0,2}(?:,[0-9]{3})+)|([1-9][0-9]*)"
+)
 # No-break and narrow no-break spaces (spreadsheets) group thousands like a space.
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
@@ -65,6 +70,14 @@ def _fraction(
 
 def parse_amount(text: str, currency: str, minor_units: int) -> Decimal:
     """The exact, signed amount `text` writes; `ValueError` (with the reason) when it is not one."""
+    plain = _PLAIN.fullmatch(text.strip())
+    if plain is not None and (minor_units == 0 or plain.lastindex == 3):
+        # Whole, unsigned, grouped by three with `.` or `,` (or not at all): what nearly
+        # every line of a VND statement holds, read without the general analysis below.
+        value = Decimal(plain.group().replace(".", "").replace(",", ""))
+        if value >= MAX_AMOUNT:
+            raise ValueError(f"{plain.group()[:40]!r} is too large")
+        return value
     match = _SHAPE.match(text.strip().translate(_SPACES))
     if match is None:
         raise ValueError(f"{text.strip()[:40]!r} is not an amount such as 1.500.000")

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from app.money import canonical
 from app.statements.amounts import parse_amount
@@ -126,6 +127,7 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return found, problems
 
 
+@lru_cache(maxsize=4096)  # a statement's lines share a few dozen dates
 def parse_date(text: str, today: date) -> date:
     value = text.strip()
     dmy, iso = _DMY.match(value), _ISO.match(value)
@@ -145,10 +147,14 @@ def parse_date(text: str, today: date) -> date:
 
 
 def _text(value: str, name: str, limit: int) -> str:
-    # Cells may hold line breaks (quoted, wrapped); a statement line is one line of text.
-    result = " ".join(nfc(_LINE_BREAK.sub("", value)).split())
-    if _CONTROL.search(result):
-        raise ValueError(f"{name} contains control characters")
+    if value.isascii() and value.isprintable():
+        # Most cells: no line break, no control character, nothing to normalise.
+        result = " ".join(value.split())
+    else:
+        # Cells may hold line breaks (quoted, wrapped); a statement line is one line of text.
+        result = " ".join(nfc(_LINE_BREAK.sub("", value)).split())
+        if _CONTROL.search(result):
+            raise ValueError(f"{name} contains control characters")
     if len(result) > limit:
         raise ValueError(f"{name} is longer than {limit} characters")
     return result

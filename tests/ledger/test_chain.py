@@ -12,7 +12,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.ledger.chain import entry_hash
+from app.ledger.chain import canonical_json, entry_hash
 
 
 def _reference(**entry: object) -> str:
@@ -118,3 +118,18 @@ def test_entry_hash_is_the_canonical_json_hash(
         )
         == expected
     )
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=6),
+    max_leaves=20,
+)
+
+
+@given(_json_values)
+def test_canonical_json_is_json_dumps_with_sorted_keys(value: object) -> None:
+    # canonical_json reuses one C encoder instead of json.dumps building one per call.
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == expected
+    assert canonical_json(value) == expected  # and the encoder is reusable
