@@ -271,8 +271,12 @@ def refresh_statistics(session: Session, *tables: str) -> None:
             session.execute(text(f'ANALYZE "{table}"'))
 
 
-def get_session(request: Request) -> Session:
-    """The session of the request's transaction (opened by `TransactionalRoute`)."""
+async def get_session(request: Request) -> Session:
+    """The session of the request's transaction (opened by `TransactionalRoute`).
+
+    A coroutine although it does no I/O: FastAPI runs a plain function dependency in a
+    worker thread, and every request needs this one — a trip to a thread and back for
+    one attribute read, while a SQLite writer holds the database's only write turn."""
     session: Session = request.state.db_session
     return session
 

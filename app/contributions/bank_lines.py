@@ -19,8 +19,8 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from app.campaigns.models import Campaign
 from app.contributions.models import Contribution, ContributionReversal
@@ -30,25 +30,29 @@ from app.receiving_accounts.models import ReceivingAccount
 def line_scope(session: Session, campaign_id: int) -> list[int]:
     """Ids (ascending) of the campaigns whose bank lines may be this campaign's: those
     linked to it through parent/sub-campaign links or shared receiving accounts, however
-    many links away. Two small reads of every campaign and account, no recursion in SQL."""
-    neighbours: defaultdict[int, set[int]] = defaultdict(set)
-    for child, parent in session.execute(select(Campaign.id, Campaign.parent_id)):
-        if parent is not None:
-            neighbours[child].add(parent)
-            neighbours[parent].add(child)
-    first_holder: dict[str, int] = {}
-    for holder, number in session.execute(
-        select(ReceivingAccount.campaign_id, ReceivingAccount.number)
-    ):
-        other = first_holder.setdefault(number, holder)
-        neighbours[holder].add(other)
-        neighbours[other].add(holder)
-    seen, todo = {campaign_id}, [campaign_id]
-    while todo:
-        for other in neighbours[todo.pop()] - seen:
-            seen.add(other)
-            todo.append(other)
-    return sorted(seen)
+    many links away. One recursive query: every contribution asks, so it must not read
+    every campaign and every receiving account into Python (as it once did)."""
+    other = aliased(ReceivingAccount)
+    links = union_all(
+        select(Campaign.id.label("a"), Campaign.parent_id.label("b")).where(
+            Campaign.parent_id.is_not(None)
+        ),
+        select(Campaign.parent_id, Campaign.id).where(Campaign.parent_id.is_not(None)),
+        select(ReceivingAccount.campaign_id, other.campaign_id).join(
+            other,
+            (other.number == ReceivingAccount.number)
+            & (other.campaign_id != ReceivingAccount.campaign_id),
+        ),
+    ).cte("links")
+    # The campaign itself anchors the walk (its own id column, so both terms share a type);
+    # UNION, not UNION ALL, stops at campaigns already reached, cycles included.
+    reached = (
+        select(Campaign.id.label("id"))
+        .where(Campaign.id == campaign_id)
+        .cte("reached", recursive=True)
+    )
+    reached = reached.union(select(links.c.b).join(reached, links.c.a == reached.c.id))
+    return list(session.scalars(select(reached.c.id).order_by(reached.c.id)))
 
 
 class RecordedLines:

@@ -74,9 +74,6 @@ def authenticate(request: Request, session: SessionDep, credentials: BearerDep) 
     return principal
 
 
-PrincipalDep = Annotated[Principal, Depends(authenticate)]
-
-
 def _allowed(request: Request, session: Session, principal: Principal) -> Principal:
     # Authorised: a POST may now replay (or claim) its Idempotency-Key.
     if request.method == "POST" and principal.key_id is not None:
@@ -84,20 +81,29 @@ def _allowed(request: Request, session: Session, principal: Principal) -> Princi
     return principal
 
 
-def authorize(request: Request, session: SessionDep, principal: PrincipalDep) -> Principal:
+# Each access rule authenticates itself (rather than depending on `authenticate`): FastAPI
+# runs every plain function dependency in its own trip to a worker thread, and a request
+# that waits for threads while holding the SQLite write turn or a campaign's lock holds
+# everyone else up. One trip does both.
+
+
+def authorize(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
     """Any key reads; only admins and officers write (auditors change nothing)."""
+    principal = authenticate(request, session, credentials)
     if request.method not in READ_ONLY_METHODS and principal.role == Role.auditor:
         raise Forbidden("role_may_not_write", "Auditor keys read everything and change nothing.")
     return _allowed(request, session, principal)
 
 
-def admin_only(request: Request, session: SessionDep, principal: PrincipalDep) -> Principal:
+def admin_only(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
+    principal = authenticate(request, session, credentials)
     if principal.role != Role.admin:
         raise Forbidden("admin_role_required", "Only an admin key may do this.")
     return _allowed(request, session, principal)
 
 
-def auditors_only(principal: PrincipalDep) -> Principal:
+def auditors_only(request: Request, session: SessionDep, credentials: BearerDep) -> Principal:
+    principal = authenticate(request, session, credentials)
     if principal.role not in (Role.admin, Role.auditor):
         raise Forbidden("auditor_role_required", "Only auditor and admin keys may read this.")
     return principal

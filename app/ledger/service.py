@@ -1,7 +1,8 @@
 """The only code that writes ledger entries.
 
-`lock` serialises writers of one campaign (a row lock on PostgreSQL; SQLite's
-BEGIN IMMEDIATE already holds the database write lock). `post_entry` then appends one
+`lock` serialises writers of one campaign (on PostgreSQL a transaction-level advisory lock
+queued in arrival order, then the head's row lock; SQLite's BEGIN IMMEDIATE already holds
+the database write lock). `post_entry` then appends one
 balanced, hash-chained entry and updates the kept balances in the same transaction;
 `post_entries` appends many at once (a bank statement's thousands of rows) with the same
 result, entry for entry.
@@ -16,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import Table, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from app import metrics
@@ -66,11 +67,22 @@ def _held_locks(session: Session) -> dict[int, _Held]:
     return held
 
 
+# The advisory lock space of campaign ledgers (`lock`): pg_advisory_xact_lock(class, campaign id).
+_LEDGER_LOCKS = 0x524C  # "RL"
+
+
 def lock(session: Session, campaign_id: int) -> LedgerHead:
     """Take the campaign's write lock (held to commit) and return its chain head, freshly read."""
     held = _held_locks(session).get(campaign_id)
     if held is not None:
         return held.head
+    if session.get_bind().dialect.name == "postgresql":
+        # Queue first on an advisory lock: PostgreSQL grants it in arrival order. Waiting
+        # on the head row alone is not fair: every holder updates the row, so waiters queue
+        # on different versions of it and race when the holder commits, and at 16 writers
+        # on one campaign a few waited seconds while most waited tens of milliseconds
+        # (bench/write_path.py: p99 1.7 s, p50 87 ms). The row lock below is then free.
+        session.execute(select(func.pg_advisory_xact_lock(_LEDGER_LOCKS, campaign_id)))
     stmt = (
         select(LedgerHead)
         .where(LedgerHead.campaign_id == campaign_id)

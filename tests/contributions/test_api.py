@@ -242,3 +242,40 @@ def test_list_filters(client):
         f"/v1/campaigns/{c['code']}/contributions", params={"donor_id": donor["id"]}
     ).json()["items"]
     assert [x["id"] for x in items] == [mine["id"]]
+
+
+def test_a_bank_line_is_booked_once_across_every_linked_campaign(client):
+    # tree: a → b → c; accounts: c and d share one number, d and e another; g → h apart.
+    # The line's scope from a is reached only through two kinds of link, several hops away.
+    code = {name: f.campaign(client)["code"] for name in "a"}
+    code["b"] = f.campaign(client, parent_code=code["a"])["code"]
+    code["c"] = f.campaign(client, parent_code=code["b"])["code"]
+    code["d"], code["e"], code["g"] = (f.campaign(client)["code"] for _ in range(3))
+    code["h"] = f.campaign(client, parent_code=code["g"])["code"]
+    vcb = {"bank": "Vietcombank", "holder": "Ủy ban MTTQ tỉnh Nghệ An"}
+    for name, number in (("c", "0011004012345"), ("d", "0011004012345"), ("d", "1234500001")):
+        f.ok(client.post(f"/v1/campaigns/{code[name]}/accounts", json={**vcb, "number": number}))
+    f.ok(client.post(f"/v1/campaigns/{code['e']}/accounts", json={**vcb, "number": "1234500001"}))
+    f.contribution(client, code["a"], 200_000, bank_reference="FT22278000001")
+    outcome = {}
+    for name in "bcdegh":
+        response = client.post(
+            f"/v1/campaigns/{code[name]}/contributions",
+            json={
+                "amount": "200000",
+                "received_on": "2022-10-05",
+                "method": "bank_transfer",
+                "bank_reference": "FT22278000001",
+            },
+        )
+        outcome[name] = (response.status_code, response.json().get("code"))
+    refused = (409, "bank_reference_already_recorded")
+    assert outcome == {
+        "b": refused,
+        "c": refused,
+        "d": refused,
+        "e": refused,
+        "g": (201, None),
+        # h is in g's tree, where the line was just booked.
+        "h": refused,
+    }
