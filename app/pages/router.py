@@ -108,7 +108,7 @@ def error_page(request: Request, refused: DomainError) -> HTMLResponse:
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def home(
     request: Request,
     session: SessionDep,
@@ -118,7 +118,7 @@ def home(
     return page(chosen, "home.html", campaigns=service.home(session))
 
 
-@router.get("/c/{code}", response_class=HTMLResponse)
+@router.api_route("/c/{code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def campaign(
     code: str,
     request: Request,
@@ -131,7 +131,7 @@ def campaign(
     return page(chosen, "campaign.html", view=view)
 
 
-@router.get("/c/{code}/sao-ke", response_class=HTMLResponse)
+@router.api_route("/c/{code}/sao-ke", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def statement(
     code: str,
     request: Request,
@@ -152,7 +152,7 @@ def statement(
     return page(_language_of(request), "statement.html", status, view=view)
 
 
-@router.get("/r", response_class=HTMLResponse)
+@router.api_route("/r", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def find_receipt(
     request: Request,
     session: SessionDep,
@@ -167,7 +167,7 @@ def find_receipt(
     return RedirectResponse(chosen.link(f"/r/{typed}"), status_code=303)
 
 
-@router.get("/r/{receipt_code}", response_class=HTMLResponse)
+@router.api_route("/r/{receipt_code}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def receipt(
     receipt_code: str,
     request: Request,

@@ -366,3 +366,14 @@ def test_pages_and_their_stylesheet_carry_the_security_headers(client, story):
 def test_pages_are_not_in_the_api_document(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert [p for p in paths if not p.startswith(("/v1/", "/health", "/ready"))] == []
+
+
+def test_every_page_answers_head_as_its_get_without_a_body(client, story):
+    """Link previews (a fanpage post of the appeal) and uptime checks ask with HEAD."""
+    for path in all_pages(story):
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+        assert head.content == b""
+    assert client.head("/c/no-such-appeal").status_code == 404
