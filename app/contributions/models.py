@@ -34,6 +34,16 @@ class Contribution(MoneyOrGoods, Base):
     __table_args__ = (
         Index("ix_contributions_campaign_bank_reference", "campaign_id", "bank_reference"),
         Index("ix_contributions_line_fingerprint", "line_fingerprint"),
+        # The campaign page's chart (money received per day) read from the index alone.
+        Index(
+            "ix_contributions_campaign_received_on_amount",
+            "campaign_id",
+            "received_on",
+            "item_id",
+            "settled_amount",
+        ),
+        # The statement's amount search (`?amount=500.000`): a range of the index, not a scan.
+        Index("ix_contributions_campaign_settled_amount", "campaign_id", "settled_amount"),
         CheckConstraint(
             "(item_id IS NULL AND quantity IS NULL AND estimated_value IS NULL"
             " AND amount IS NOT NULL AND currency IS NOT NULL AND settled_amount IS NOT NULL"

@@ -279,7 +279,9 @@ def _days_sql(session: Session, campaign: Campaign) -> list[Day]:
     """Per day, the settled amounts of money contributions not reversed, summed by the
     database. PostgreSQL sums NUMERIC exactly; SQLite keeps amounts as text, so the
     integer part and the minor units are cut from the text and summed as integers
-    (never as floating point)."""
+    (never as floating point). Every column read is in the covering index
+    `ix_contributions_campaign_received_on_amount` (migration 0011): after each new gift
+    this runs again, so it must not read the campaign's rows themselves."""
     live = Contribution.id.not_in(select(ContributionReversal.contribution_id))
     where = [Contribution.campaign_id == campaign.id, Contribution.item_id.is_(None), live]
     if session.get_bind().dialect.name != "sqlite":
