@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import httpx
@@ -54,3 +56,24 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     if isinstance(body, dict):
         return body
     return {"status": response.status_code, "detail": response.text[:500] or response.reason_phrase}
+
+
+def download(
+    server: str, token: str, path: str, output: Path | None, params: dict[str, str] | None = None
+) -> None:
+    """GET `path` and write the body byte for byte to `output` (stdout when None); any
+    answer but 200 fails with its problem's detail."""
+    try:
+        with client(server, token) as http:
+            response = http.get(path, params=params or None)
+    except httpx.TransportError as exc:
+        unreachable(server, exc)
+    if response.status_code != 200:
+        body = problem(response)
+        fail(f"{response.status_code} {body.get('detail', '')}")
+    if output is None:
+        sys.stdout.buffer.write(response.content)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(response.content)
+        errors.print(f"wrote {output} ({len(response.content):,} bytes)", highlight=False)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
-from app.cli_common import ServerOption, TokenOption, client, errors, fail, problem, unreachable
+from app.cli_common import ServerOption, TokenOption, download
 
 EPILOG = """
 \b
@@ -29,17 +27,4 @@ def export_iati(
     ] = None,
 ) -> None:
     """Write a campaign (and its sub-appeals) as IATI 2.03 activities (XML)."""
-    try:
-        with client(server, token) as http:
-            response = http.get(f"/v1/campaigns/{code}/iati.xml")
-    except httpx.TransportError as exc:
-        unreachable(server, exc)
-    if response.status_code != 200:
-        body = problem(response)
-        fail(f"{response.status_code} {body.get('detail', '')}")
-    if output is None:
-        sys.stdout.buffer.write(response.content)
-        sys.stdout.buffer.flush()
-    else:
-        output.write_bytes(response.content)
-        errors.print(f"wrote {output} ({len(response.content):,} bytes)", highlight=False)
+    download(server, token, f"/v1/campaigns/{code}/iati.xml", output)

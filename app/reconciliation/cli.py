@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
-from app.cli_common import ServerOption, TokenOption, client, errors, fail, problem, unreachable
+from app.cli_common import ServerOption, TokenOption, download
 
 
 class Verify(StrEnum):
@@ -78,17 +76,4 @@ def export_reconciliation(
         params["include_children"] = "true"
     if verify is Verify.full:
         params["verify"] = "full"
-    try:
-        with client(server, token) as http:
-            response = http.get(f"/v1/campaigns/{code}/reconciliation", params=params or None)
-    except httpx.TransportError as exc:
-        unreachable(server, exc)
-    if response.status_code != 200:
-        body = problem(response)
-        fail(f"{response.status_code} {body.get('detail', '')}")
-    if output is None:
-        sys.stdout.buffer.write(response.content)
-        sys.stdout.buffer.flush()
-    else:
-        output.write_bytes(response.content)
-        errors.print(f"wrote {output} ({len(response.content):,} bytes)", highlight=False)
+    download(server, token, f"/v1/campaigns/{code}/reconciliation", output, params)
